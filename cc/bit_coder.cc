@@ -58,36 +58,49 @@ Status BitReader::ReadBits(int count, uint32_t* bits) {
   return OkStatus();
 }
 
-Status BitReader::ReadGamma(uint32_t* value) {
-  int zeros = 0;
-  uint32_t bit;
+Status BitReader::ReadUnary(uint64_t limit, uint64_t* zeros) {
+  // Counts zero bits up to the next one bit (consumed), a buffer at a time;
+  // the buffer's bits above bits_in_buffer_ are always zero.
+  *zeros = 0;
   while (true) {
-    TC_RETURN_IF_ERROR(ReadOneBit(&bit));
-    if (bit) break;
-    if (++zeros > 31) {
-      return DataLossError("gamma code with more than 31 leading zeros (a "
-                           "value over 32 bits): the string is corrupted");
+    if (*zeros > limit) break;
+    if (bits_in_buffer_ == 0) {
+      Refill();
+      if (bits_in_buffer_ == 0) {
+        return DataLossError("bit reader: the string ended in the middle of "
+                             "a code (truncated or corrupted)");
+      }
     }
+    if (buffer_ == 0) {
+      *zeros += static_cast<uint64_t>(bits_in_buffer_);
+      bits_in_buffer_ = 0;
+      continue;
+    }
+    const int run = __builtin_ctzll(buffer_);
+    *zeros += static_cast<uint64_t>(run);
+    buffer_ >>= run;
+    buffer_ >>= 1;
+    bits_in_buffer_ -= run + 1;
+    if (*zeros > limit) break;
+    return OkStatus();
   }
+  return DataLossError("bit reader: a code with more than ", limit,
+                       " leading zeros (a value over 32 bits): the string is "
+                       "corrupted");
+}
+
+Status BitReader::ReadGamma(uint32_t* value) {
+  uint64_t zeros;
+  TC_RETURN_IF_ERROR(ReadUnary(31, &zeros));
   uint32_t low = 0;
-  if (zeros > 0) TC_RETURN_IF_ERROR(ReadBits(zeros, &low));
+  if (zeros > 0) TC_RETURN_IF_ERROR(ReadBits(static_cast<int>(zeros), &low));
   *value = static_cast<uint32_t>((uint64_t{1} << zeros) | low);
   return OkStatus();
 }
 
 Status BitReader::ReadRice(int parameter, uint32_t* value) {
-  uint64_t zeros = 0;
-  uint32_t bit;
-  while (true) {
-    TC_RETURN_IF_ERROR(ReadOneBit(&bit));
-    if (bit) break;
-    ++zeros;
-  }
-  if (parameter < 32 && (zeros >> (32 - parameter)) != 0) {
-    return DataLossError("Rice code value over 32 bits (", zeros,
-                         " leading zeros with parameter ", parameter,
-                         "): the string is corrupted");
-  }
+  uint64_t zeros;
+  TC_RETURN_IF_ERROR(ReadUnary((uint64_t{1} << (32 - parameter)) - 1, &zeros));
   uint32_t low = 0;
   if (parameter > 0) TC_RETURN_IF_ERROR(ReadBits(parameter, &low));
   *value = static_cast<uint32_t>((zeros << parameter) | low);

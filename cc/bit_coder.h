@@ -57,12 +57,16 @@ class BitReader {
   // DATA_LOSS on a prefix of more than 31 zeros or missing bits.
   Status ReadGamma(uint32_t* value);
   // DATA_LOSS if the value exceeds 32 bits or bits are missing.
+  // REQUIRES: 0 <= parameter <= 31.
   Status ReadRice(int parameter, uint32_t* value);
   // OK if no whole byte is left unread and the padding bits are zero.
   Status Finish() const;
 
  private:
   void Refill();
+  // Reads zero bits up to and including the next one bit; DATA_LOSS after
+  // more than `limit` zeros.
+  Status ReadUnary(uint64_t limit, uint64_t* zeros);
 
   const unsigned char* next_;
   const unsigned char* end_;
