@@ -85,13 +85,14 @@ DecodeTable::DecodeTable(CdfTable table) : table_(std::move(table)) {
     const CdfTable::Row& row = table_.row(r);
     const uint32_t* cdf = table_.cdf(row);
     const int shift = layout[r].second;
-    uint16_t* buckets = buckets_.data() + layout[r].first;
+    uint64_t* buckets = buckets_.data() + layout[r].first;
     const uint32_t count = uint32_t{1} << (row.precision - shift);
     uint32_t s = 0;
     for (uint32_t k = 0; k < count; ++k) {
       const uint32_t slot = k << shift;
       while (cdf[s + 1] <= slot) ++s;
-      buckets[k] = static_cast<uint16_t>(s);
+      buckets[k] = uint64_t{s} | (uint64_t{cdf[s]} << 16) |
+                   (uint64_t{cdf[s + 1]} << 33);
     }
     rows_.push_back(Row{cdf, buckets, row.num_symbols, row.precision, shift,
                         row.overflow});
@@ -102,16 +103,26 @@ TableDecoder::TableDecoder(const DecodeTable& table, const char* data,
                            size_t size)
     : table_(table), decoder_(data, size) {}
 
-Status TableDecoder::DecodeEscape(const DecodeTable::Row& row, int32_t* value,
-                                  size_t position) {
+namespace {
+
+Status CorruptAt(size_t position) {
+  return DataLossError("range decoder: impossible state at position ",
+                       position, ": the string is corrupted");
+}
+
+}  // namespace
+
+bool TableDecoder::DecodeEscape(const DecodeTable::Row& row, int32_t* value,
+                                size_t position) {
   // Leading zeros give the bit count of the magnitude (at most 32 bits).
   int zeros = 0;
   int32_t bit;
   while ((bit = decoder_.DecodeBit()) == 0) {
     if (++zeros > 31) {
-      return DataLossError("escape code at position ", position,
+      error_ = DataLossError("escape code at position ", position,
                            " has more than 31 leading zeros: the string is "
                            "corrupted");
+      return false;
     }
   }
   uint64_t magnitude = 1;
@@ -121,62 +132,63 @@ Status TableDecoder::DecodeEscape(const DecodeTable::Row& row, int32_t* value,
   }
   const int32_t sign = bit < 0 ? -1 : decoder_.DecodeBit();
   if (sign < 0) {
-    return DataLossError("range decoder: impossible state at position ",
-                         position, ": the string is corrupted");
+    error_ = CorruptAt(position);
+    return false;
   }
   const int64_t decoded =
       sign ? -static_cast<int64_t>(magnitude)
            : static_cast<int64_t>(magnitude) + row.num_symbols - 2;
   if (decoded < std::numeric_limits<int32_t>::min() ||
       decoded > std::numeric_limits<int32_t>::max()) {
-    return DataLossError("escaped value ", decoded, " at position ", position,
-                         " is outside the int32 range: the string is "
-                         "corrupted");
+    error_ = DataLossError("escaped value ", decoded, " at position ",
+                           position, " is outside the int32 range: the "
+                           "string is corrupted");
+    return false;
   }
   *value = static_cast<int32_t>(decoded);
-  return OkStatus();
+  return true;
 }
 
-inline Status TableDecoder::DecodeOne(const DecodeTable::Row& row,
-                                      int32_t* value, size_t position) {
-  const int32_t symbol =
-      decoder_.Decode(row.cdf, row.precision, row.buckets, row.bucket_shift);
-  if (symbol < 0) {
-    return DataLossError("range decoder: impossible state at position ",
-                         position, ": the string is corrupted");
+template <bool kIndexed>
+Status TableDecoder::DecodeLoop(const int32_t* indexes, int32_t* values,
+                                size_t count) {
+  RangeDecoder decoder = decoder_;  // Kept in registers, see RangeDecoder.
+  const size_t num_rows = table_.num_rows();
+  const DecodeTable::Row* rows = table_.rows();
+  size_t r = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (kIndexed) {
+      r = static_cast<uint32_t>(indexes[i]);
+      if (r >= num_rows) {
+        return InvalidArgumentError("index ", indexes[i], " at position ", i,
+                                    " is outside [0, ", num_rows,
+                                    ") (the number of CDF rows)");
+      }
+    }
+    const DecodeTable::Row& row = rows[r];
+    const int32_t symbol =
+        decoder.Decode(row.cdf, row.precision, row.buckets, row.bucket_shift);
+    if (symbol < 0) return CorruptAt(i);
+    if (row.overflow && static_cast<uint32_t>(symbol) + 1 == row.num_symbols) {
+      decoder_ = decoder;
+      if (!DecodeEscape(row, values + i, i)) return error_;
+      decoder = decoder_;
+    } else {
+      values[i] = symbol;
+    }
+    if (!kIndexed && ++r == num_rows) r = 0;
   }
-  if (row.overflow && static_cast<uint32_t>(symbol) + 1 == row.num_symbols) {
-    return DecodeEscape(row, value, position);
-  }
-  *value = symbol;
+  decoder_ = decoder;
   return OkStatus();
 }
 
 Status TableDecoder::DecodeIndexed(const int32_t* indexes, int32_t* values,
                                    size_t count) {
-  const size_t num_rows = table_.num_rows();
-  const DecodeTable::Row* rows = table_.rows();
-  for (size_t i = 0; i < count; ++i) {
-    const int32_t index = indexes[i];
-    if (static_cast<uint32_t>(index) >= num_rows) {
-      return InvalidArgumentError("index ", index, " at position ", i,
-                                  " is outside [0, ", num_rows,
-                                  ") (the number of CDF rows)");
-    }
-    TC_RETURN_IF_ERROR(DecodeOne(rows[index], values + i, i));
-  }
-  return OkStatus();
+  return DecodeLoop<true>(indexes, values, count);
 }
 
 Status TableDecoder::DecodeChannel(int32_t* values, size_t count) {
-  const size_t num_rows = table_.num_rows();
-  const DecodeTable::Row* rows = table_.rows();
-  size_t r = 0;
-  for (size_t i = 0; i < count; ++i) {
-    TC_RETURN_IF_ERROR(DecodeOne(rows[r], values + i, i));
-    if (++r == num_rows) r = 0;
-  }
-  return OkStatus();
+  return DecodeLoop<false>(nullptr, values, count);
 }
 
 Status DecodeIndexed(const DecodeTable& table, const char* data, size_t size,

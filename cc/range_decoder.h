@@ -29,14 +29,17 @@ namespace tensorcoder {
 
 class RangeDecoder {
  public:
-  // Does not copy `data`, which must outlive the decoder.
+  // Does not copy `data`, which must outlive the decoder. Copies snapshot
+  // the state: hot loops work on a local copy kept in registers.
   RangeDecoder(const char* data, size_t size);
 
   // Decodes a symbol whose CDF row is cdf[0..num_symbols] (c_0 = 0,
   // c_n = 2^precision, strictly increasing), starting the search at the
-  // bucket `buckets[t >> bucket_shift]`. Returns -1 if the string is corrupt.
-  inline int32_t Decode(const uint32_t* cdf, int precision,
-                        const uint16_t* buckets, int bucket_shift);
+  // bucket `buckets[t >> bucket_shift]` (see DecodeTable::Row). Returns -1 if
+  // the string is corrupt.
+  __attribute__((always_inline)) inline int32_t Decode(
+      const uint32_t* cdf, int precision, const uint64_t* buckets,
+      int bucket_shift);
 
   // As Decode() for an unindexed CDF (binary search); `cdf` must pass
   // ValidateCdf(). Returns -1 if the string is corrupt.
@@ -72,9 +75,13 @@ class RangeDecoder {
 // Built once per table; decoding threads may share it.
 class DecodeTable {
  public:
+  // Bucket k of a row covers the slots [k << bucket_shift, (k + 1) <<
+  // bucket_shift) and holds the symbol s owning its first slot together with
+  // c_s and c_{s+1} (bits 0-15, 16-32 and 33-49), so that most searches end
+  // with no access to the CDF itself.
   struct Row {
     const uint32_t* cdf;
-    const uint16_t* buckets;
+    const uint64_t* buckets;
     uint32_t num_symbols;
     int precision;
     int bucket_shift;
@@ -91,7 +98,7 @@ class DecodeTable {
 
  private:
   CdfTable table_;
-  std::vector<uint16_t> buckets_;
+  std::vector<uint64_t> buckets_;
   std::vector<Row> rows_;
 };
 
@@ -109,13 +116,17 @@ class TableDecoder {
   Status Finish() const { return decoder_.Finish(); }
 
  private:
-  inline Status DecodeOne(const DecodeTable::Row& row, int32_t* value,
-                          size_t position);
-  Status DecodeEscape(const DecodeTable::Row& row, int32_t* value,
-                      size_t position);
+  // Decodes into values[i] with row indexes[i], or row i mod num_rows.
+  template <bool kIndexed>
+  Status DecodeLoop(const int32_t* indexes, int32_t* values, size_t count);
+  // Decodes the code after an escape; false if the string is corrupt (the
+  // reason is then in error_).
+  bool DecodeEscape(const DecodeTable::Row& row, int32_t* value,
+                    size_t position);
 
   const DecodeTable& table_;
   RangeDecoder decoder_;
+  Status error_;
 };
 
 // One-shot helpers: decode `count` values and check the string ends there.
@@ -155,16 +166,24 @@ inline void RangeDecoder::Narrow(uint64_t size, uint32_t lower, uint32_t upper,
 }
 
 inline int32_t RangeDecoder::Decode(const uint32_t* cdf, int precision,
-                                    const uint16_t* buckets,
+                                    const uint64_t* buckets,
                                     int bucket_shift) {
   const uint32_t offset = value_ - base_;
   if (offset > size_minus1_) return -1;  // No encoder produces this state.
   const uint64_t size = static_cast<uint64_t>(size_minus1_) + 1;
   const uint32_t t = static_cast<uint32_t>(
       (((static_cast<uint64_t>(offset) + 1) << precision) - 1) / size);
-  uint32_t s = buckets[t >> bucket_shift];
-  while (cdf[s + 1] <= t) ++s;
-  Narrow(size, cdf[s], cdf[s + 1], precision);
+  const uint64_t bucket = buckets[t >> bucket_shift];
+  uint32_t s = static_cast<uint32_t>(bucket & 0xFFFF);
+  uint32_t lower = static_cast<uint32_t>(bucket >> 16) & 0x1FFFF;
+  uint32_t upper = static_cast<uint32_t>(bucket >> 33);
+  if (upper <= t) {
+    ++s;
+    while (cdf[s + 1] <= t) ++s;
+    lower = cdf[s];
+    upper = cdf[s + 1];
+  }
+  Narrow(size, lower, upper, precision);
   return static_cast<int32_t>(s);
 }
 

@@ -19,15 +19,16 @@ void RangeEncoder::Reserve(size_t num_symbols) {
   }
 }
 
-void RangeEncoder::FlushDelay(bool carry) {
+size_t RangeEncoder::FlushDelay(char* data, size_t pos, uint64_t delay,
+                               bool carry) {
   // The delayed top 16 bits are (delay - 1) unless a carry arrived; the
-  // pending pairs are then 0x00 after a carry, 0xFF otherwise.
-  const size_t count = delay_ >> 16;
-  if (!carry) --delay_;
-  Put16(static_cast<uint32_t>(delay_));
-  std::memset(data_ + pos_, carry ? 0x00 : 0xFF, count);
-  pos_ += count;
-  delay_ = 0;
+  // pending bytes are then 0x00 after a carry, 0xFF otherwise.
+  const size_t count = delay >> 16;
+  if (!carry) --delay;
+  data[pos] = static_cast<char>(delay >> 8);
+  data[pos + 1] = static_cast<char>(delay);
+  std::memset(data + pos + 2, carry ? 0x00 : 0xFF, count);
+  return pos + 2 + count;
 }
 
 void RangeEncoder::Finalize() {
@@ -56,26 +57,21 @@ void RangeEncoder::Finalize() {
 TableEncoder::TableEncoder(const CdfTable& table)
     : table_(table), encoder_(&output_) {}
 
-inline Status TableEncoder::EncodeOne(const CdfTable::Row& row, int32_t value,
-                                      size_t position) {
-  const uint32_t* cdf = table_.cdf(row);
-  if (!row.overflow) {
-    if (static_cast<uint32_t>(value) >= row.num_symbols) {
-      return InvalidArgumentError(
-          "value ", value, " at position ", position, " is outside [0, ",
-          row.num_symbols, ") of its CDF row, which has overflow disabled");
-    }
-    encoder_.Encode(cdf[value], cdf[value + 1], row.precision);
-    return OkStatus();
-  }
-  const uint32_t escape = row.num_symbols - 1;
-  if (value >= 0 && static_cast<uint32_t>(value) < escape) {
-    encoder_.Encode(cdf[value], cdf[value + 1], row.precision);
-  } else {
-    EncodeEscape(row, value);
-  }
-  return OkStatus();
+namespace {
+
+Status ValueError(int32_t value, size_t position, const CdfTable::Row& row) {
+  return InvalidArgumentError(
+      "value ", value, " at position ", position, " is outside [0, ",
+      row.num_symbols, ") of its CDF row, which has overflow disabled");
 }
+
+Status IndexError(int32_t index, size_t position, size_t num_rows) {
+  return InvalidArgumentError("index ", index, " at position ", position,
+                              " is outside [0, ", num_rows,
+                              ") (the number of CDF rows)");
+}
+
+}  // namespace
 
 void TableEncoder::EncodeEscape(const CdfTable::Row& row, int32_t value) {
   const uint32_t escape = row.num_symbols - 1;
@@ -94,33 +90,48 @@ void TableEncoder::EncodeEscape(const CdfTable::Row& row, int32_t value) {
   encoder_.EncodeBit(sign);
 }
 
-Status TableEncoder::EncodeIndexed(const int32_t* indexes,
-                                   const int32_t* values, size_t count) {
+template <bool kIndexed>
+Status TableEncoder::EncodeLoop(const int32_t* indexes, const int32_t* values,
+                                size_t count) {
   encoder_.Reserve(count);
+  RangeEncoder encoder = encoder_;  // Kept in registers, see RangeEncoder.
   const size_t num_rows = table_.num_rows();
   const CdfTable::Row* rows = table_.rows().data();
+  const uint32_t* cdf_data = table_.cdf(rows[0]) - rows[0].offset;
+  size_t r = 0;
   for (size_t i = 0; i < count; ++i) {
-    const int32_t index = indexes[i];
-    if (static_cast<uint32_t>(index) >= num_rows) {
-      return InvalidArgumentError("index ", index, " at position ", i,
-                                  " is outside [0, ", num_rows,
-                                  ") (the number of CDF rows)");
+    if (kIndexed) {
+      r = static_cast<uint32_t>(indexes[i]);
+      if (r >= num_rows) {
+        encoder_ = encoder;
+        return IndexError(indexes[i], i, num_rows);
+      }
     }
-    TC_RETURN_IF_ERROR(EncodeOne(rows[index], values[i], i));
+    const CdfTable::Row& row = rows[r];
+    const int32_t value = values[i];
+    // Values coded directly: [0, n) without overflow, [0, n - 1) with it.
+    if (static_cast<uint32_t>(value) < row.num_symbols - row.overflow) {
+      const uint32_t* cdf = cdf_data + row.offset;
+      encoder.Encode(cdf[value], cdf[value + 1], row.precision);
+    } else {
+      encoder_ = encoder;
+      if (!row.overflow) return ValueError(value, i, row);
+      EncodeEscape(row, value);
+      encoder = encoder_;
+    }
+    if (!kIndexed && ++r == num_rows) r = 0;
   }
+  encoder_ = encoder;
   return OkStatus();
 }
 
+Status TableEncoder::EncodeIndexed(const int32_t* indexes,
+                                   const int32_t* values, size_t count) {
+  return EncodeLoop<true>(indexes, values, count);
+}
+
 Status TableEncoder::EncodeChannel(const int32_t* values, size_t count) {
-  encoder_.Reserve(count);
-  const size_t num_rows = table_.num_rows();
-  const CdfTable::Row* rows = table_.rows().data();
-  size_t r = 0;
-  for (size_t i = 0; i < count; ++i) {
-    TC_RETURN_IF_ERROR(EncodeOne(rows[r], values[i], i));
-    if (++r == num_rows) r = 0;
-  }
-  return OkStatus();
+  return EncodeLoop<false>(nullptr, values, count);
 }
 
 std::string TableEncoder::Finish() {

@@ -29,8 +29,10 @@ class RangeEncoder {
   // Appends the encoded bytes to `*sink`, which must outlive the encoder and
   // must not be modified by others until Finalize() returns.
   explicit RangeEncoder(std::string* sink);
-  RangeEncoder(const RangeEncoder&) = delete;
-  RangeEncoder& operator=(const RangeEncoder&) = delete;
+  // Copies snapshot the state: hot loops work on a local copy, which the
+  // compiler can keep in registers (the output bytes may alias any field).
+  RangeEncoder(const RangeEncoder&) = default;
+  RangeEncoder& operator=(const RangeEncoder&) = default;
 
   // Makes room for `num_symbols` more Encode() calls. Every Encode() must be
   // covered by an earlier Reserve().
@@ -38,7 +40,9 @@ class RangeEncoder {
 
   // Encodes [lower, upper) / 2^precision.
   // REQUIRES: 0 <= lower < upper <= 2^precision, 1 <= precision <= 16.
-  inline void Encode(uint32_t lower, uint32_t upper, int precision);
+  __attribute__((always_inline)) inline void Encode(uint32_t lower,
+                                                    uint32_t upper,
+                                                    int precision);
 
   // Encodes one bit with probability 1/2 (precision 1).
   void EncodeBit(uint32_t bit) { Encode(bit, bit + 1, 1); }
@@ -53,7 +57,11 @@ class RangeEncoder {
     data_[pos_ + 1] = static_cast<char>(value);
     pos_ += 2;
   }
-  void FlushDelay(bool carry);
+  // Writes the delayed 16 bits and the pending bytes at data[pos]; returns
+  // the new position. Out of line and free of `this`, so that the state of a
+  // local encoder can stay in registers.
+  static size_t FlushDelay(char* data, size_t pos, uint64_t delay,
+                           bool carry);
 
   std::string* sink_;
   char* data_;
@@ -90,8 +98,10 @@ class TableEncoder {
   std::string Finish();
 
  private:
-  inline Status EncodeOne(const CdfTable::Row& row, int32_t value,
-                          size_t position);
+  // Codes values[i] with row indexes[i], or row i mod num_rows.
+  template <bool kIndexed>
+  Status EncodeLoop(const int32_t* indexes, const int32_t* values,
+                    size_t count);
   void EncodeEscape(const CdfTable::Row& row, int32_t value);
 
   const CdfTable& table_;
@@ -129,7 +139,10 @@ inline void RangeEncoder::Encode(uint32_t lower, uint32_t upper,
     }
     return;
   }
-  if (delay_ != 0) FlushDelay(carry);
+  if (delay_ != 0) {
+    pos_ = FlushDelay(data_, pos_, delay_, carry);
+    delay_ = 0;
+  }
   if ((size_minus1_ >> 16) == 0) {
     const uint32_t top = base_ >> 16;
     base_ <<= 16;
