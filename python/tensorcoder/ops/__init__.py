@@ -1,0 +1,106 @@
+"""TensorFlow ops of tensorcoder.
+
+The op names, arguments, dtypes, shapes and bytes are those of TensorFlow
+Compression's ops, so TFC code and stored bit strings keep working:
+
+* ``range_encode(data, cdf, precision)`` / ``range_decode(encoded, shape,
+  cdf, precision)``: the original API; one string per tensor, int16 data, a
+  CDF with one more axis than the data whose other axes broadcast.
+* ``create_range_encoder(shape, lookup)``, ``entropy_encode_channel``,
+  ``entropy_encode_index``, ``entropy_encode_finalize``,
+  ``create_range_decoder(encoded, lookup)``, ``entropy_decode_channel``,
+  ``entropy_decode_index``, ``entropy_decode_finalize``: coders over a
+  "lookup" of CDF rows ``[±precision, 0, ..., 2**precision]`` (negative
+  precision: overflow escape), one string per handle element, coded in
+  parallel on TensorFlow's CPU thread pool.
+* ``pmf_to_quantized_cdf``, ``run_length_gamma_encode/decode``,
+  ``run_length_encode/decode``.
+
+All kernels run the TensorFlow-free tensorcoder C++ core. Bad input raises
+``InvalidArgumentError`` naming the problem; corrupt strings raise
+``DataLossError`` (or make ``entropy_decode_finalize`` return False) and never
+hang or crash the process.
+
+The op library is loaded on import; a library built for another TensorFlow
+version raises ImportError saying which version it was built for.
+"""
+
+from __future__ import annotations
+
+import os
+
+import tensorflow as tf
+
+from tensorcoder.ops import _build_info
+
+__all__ = [
+    "range_encode",
+    "range_decode",
+    "create_range_encoder",
+    "entropy_encode_channel",
+    "entropy_encode_index",
+    "entropy_encode_finalize",
+    "create_range_decoder",
+    "entropy_decode_channel",
+    "entropy_decode_index",
+    "entropy_decode_finalize",
+    "pmf_to_quantized_cdf",
+    "run_length_gamma_encode",
+    "run_length_gamma_decode",
+    "run_length_encode",
+    "run_length_decode",
+]
+
+_LIBRARY_PATH = os.path.join(os.path.dirname(__file__), "_tensorcoder_ops.so")
+
+
+def _load_library():
+  built_for = _build_info.TF_VERSION
+  installed = tf.__version__
+  if built_for.split(".")[:2] != installed.split(".")[:2]:
+    raise ImportError(
+        f"tensorcoder's TensorFlow ops were built for TensorFlow {built_for}, "
+        f"but TensorFlow {installed} is installed. Install TensorFlow "
+        f"{'.'.join(built_for.split('.')[:2])}.* or rebuild tensorcoder "
+        "against the installed version.")
+  try:
+    return tf.load_op_library(_LIBRARY_PATH)
+  except (tf.errors.NotFoundError, OSError) as error:
+    raise ImportError(
+        f"could not load tensorcoder's op library {_LIBRARY_PATH} (built for "
+        f"TensorFlow {built_for}, installed {installed}): {error}") from error
+
+
+_ops = _load_library()
+
+range_encode = _ops.range_encode
+range_decode = _ops.range_decode
+create_range_encoder = _ops.create_range_encoder
+entropy_encode_channel = _ops.entropy_encode_channel
+entropy_encode_index = _ops.entropy_encode_index
+entropy_encode_finalize = _ops.entropy_encode_finalize
+create_range_decoder = _ops.create_range_decoder
+entropy_decode_finalize = _ops.entropy_decode_finalize
+pmf_to_quantized_cdf = _ops.pmf_to_quantized_cdf
+run_length_gamma_encode = _ops.run_length_gamma_encode
+run_length_gamma_decode = _ops.run_length_gamma_decode
+run_length_encode = _ops.run_length_encode
+run_length_decode = _ops.run_length_decode
+
+
+def entropy_decode_channel(handle, shape, Tdecoded=tf.int32, name=None):  # pylint: disable=invalid-name
+  """Decodes ``handle.shape + shape`` values; see the module docstring.
+
+  Returns:
+    ``(aliased_handle, decoded)``.
+  """
+  return _ops.entropy_decode_channel(handle, shape, Tdecoded, name=name)
+
+
+def entropy_decode_index(handle, index, shape, Tdecoded=tf.int32, name=None):  # pylint: disable=invalid-name
+  """Decodes values with the lookup rows of ``index``; see the module docstring.
+
+  Returns:
+    ``(aliased_handle, decoded)``.
+  """
+  return _ops.entropy_decode_index(handle, index, shape, Tdecoded, name=name)
