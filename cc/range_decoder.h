@@ -7,10 +7,12 @@
 // every state a corrupted string can produce either decodes to some symbol of
 // the row or is reported as DATA_LOSS. Finish() then checks that the string
 // has exactly the length the encoder writes for the decoded symbols and ends
-// with the bytes the encoder's termination writes. This catches truncated
-// and extended strings and most corruption; it never rejects a valid string.
-// (TensorFlow Compression checks only the final value, which misses most
-// truncations: the missing bytes read as zeros, like a valid termination.)
+// with the bytes the encoder's termination writes; it never rejects a valid
+// string, and a string with bytes appended or removed never decodes to the
+// original values. Range-coded strings carry no redundancy, though: a string
+// cut short is usually a valid encoding of *other* values and is accepted,
+// so containers that need integrity store lengths or checksums (TensorFlow
+// Compression checks only the final value and also accepts extra bytes).
 //
 // Symbol search costs O(1) on average: for t = floor(((value - base + 1) *
 // 2^precision - 1) / size), the decoded symbol is the last s with c_s <= t; a

@@ -116,9 +116,18 @@ Status PastEnd() {
                        "the string is corrupted or the shape is wrong");
 }
 
+Status CheckCount(size_t count) {
+  if (count > 0xFFFFFFFEu) {
+    return InvalidArgumentError("run-length coding supports at most 2^32 - 2 "
+                                "values, got ", count);
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
-std::string RunLengthGammaEncode(const int32_t* data, size_t count) {
+StatusOr<std::string> RunLengthGammaEncode(const int32_t* data, size_t count) {
+  TC_RETURN_IF_ERROR(CheckCount(count));
   BitWriter writer;
   uint32_t zeros_plus_one = 1;
   for (size_t i = 0; i < count; ++i) {
@@ -158,10 +167,7 @@ Status RunLengthGammaDecode(const char* code, size_t size, int32_t* data,
 StatusOr<std::string> RunLengthEncode(const int32_t* data, size_t count,
                                       const RunLengthOptions& options) {
   TC_RETURN_IF_ERROR(CheckOptions(options));
-  if (count > 0xFFFFFFFEu) {
-    return InvalidArgumentError("run-length coding supports at most 2^32 - 2 "
-                                "values, got ", count);
-  }
+  TC_RETURN_IF_ERROR(CheckCount(count));
   RunLengthWriter writer(options);
   const int32_t* p = data;
   const int32_t* const end = data + count;

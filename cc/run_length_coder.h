@@ -27,7 +27,8 @@
 
 namespace tensorcoder {
 
-std::string RunLengthGammaEncode(const int32_t* data, size_t count);
+// INVALID_ARGUMENT for more than 2^32 - 2 values (run lengths are 32-bit).
+StatusOr<std::string> RunLengthGammaEncode(const int32_t* data, size_t count);
 
 // Decodes exactly `count` values into `data`; DATA_LOSS if the string is
 // corrupted, truncated or longer than needed.

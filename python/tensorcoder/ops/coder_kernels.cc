@@ -572,9 +572,12 @@ class RunLengthGammaEncodeOp : public OpKernel {
 
   void Compute(OpKernelContext* context) override {
     const auto data = context->input(0).flat<int32_t>();
+    StatusOr<std::string> encoded =
+        RunLengthGammaEncode(data.data(), data.size());
+    OP_REQUIRES_OK(context, ToTf(encoded.status()));
     Tensor* code;
     OP_REQUIRES_OK(context, context->allocate_output(0, {}, &code));
-    code->scalar<tstring>()() = RunLengthGammaEncode(data.data(), data.size());
+    code->scalar<tstring>()() = std::move(encoded).value();
   }
 };
 

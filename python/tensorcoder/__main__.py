@@ -1,0 +1,7 @@
+"""``python -m tensorcoder``: the command line (see tensorcoder.cli)."""
+
+import sys
+
+from tensorcoder import cli
+
+sys.exit(cli.main())
