@@ -31,6 +31,7 @@ def runfiles_package_root() -> str:
   here = os.path.dirname(os.path.abspath(__file__))
   candidates = [
       os.path.join(os.environ.get("RUNFILES_DIR", ""), "tensorcoder", "python"),
+      os.path.join(os.environ.get("TEST_SRCDIR", ""), "tensorcoder", "python"),
       os.path.join(here + ".runfiles", "tensorcoder", "python"),
       os.path.join(here, "..", "python"),
   ]
@@ -139,6 +140,7 @@ def main(argv: list[str]) -> int:
     return 2
   out_dir = os.path.abspath(os.path.join(
       os.environ.get("BUILD_WORKING_DIRECTORY", "."), argv[1]))
+  os.makedirs(out_dir, exist_ok=True)
   wheel = build_wheel(runfiles_package_root(), out_dir)
   wheel = repair(wheel, out_dir)
   print(wheel)

@@ -1,6 +1,7 @@
 """The ``tensorcoder`` command line.
 
     tensorcoder demo [--symbols N] [--seed S]    compress synthetic latents
+                                                 (see python -m tensorcoder.demo -h)
     tensorcoder decode-tensor IN.tct OUT.npy     decode a tensor file
     tensorcoder encode-tensor IN.npy LOOKUP.npy OUT.tct [--indexes I.npy]
 
@@ -18,6 +19,14 @@ import numpy as np
 def _demo(args: argparse.Namespace) -> int:
   from tensorcoder import demo  # pylint: disable=g-import-not-at-top
   return demo.main(args.demo_args)
+
+
+def _split_demo(argv: list[str]) -> tuple[list[str], list[str]]:
+  """`demo` forwards everything after it to tensorcoder.demo."""
+  if "demo" in argv:
+    i = argv.index("demo")
+    return argv[:i + 1], argv[i + 1:]
+  return argv, []
 
 
 def _decode_tensor(args: argparse.Namespace) -> int:
@@ -47,8 +56,6 @@ def main(argv: list[str] | None = None) -> int:
 
   demo = commands.add_parser(
       "demo", help="compress synthetic latent tensors and report size/speed")
-  demo.add_argument("demo_args", nargs=argparse.REMAINDER,
-                    help="arguments of python -m tensorcoder.demo")
   demo.set_defaults(run=_demo)
 
   decode = commands.add_parser("decode-tensor",
@@ -65,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
   encode.add_argument("--indexes", help=".npy of row indexes (index mode)")
   encode.set_defaults(run=_encode_tensor)
 
-  args = parser.parse_args(argv)
+  own, demo_args = _split_demo(sys.argv[1:] if argv is None else list(argv))
+  args = parser.parse_args(own)
+  args.demo_args = demo_args
   try:
     return args.run(args)
   except (ValueError, TypeError, OSError) as error:
