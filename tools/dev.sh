@@ -95,11 +95,11 @@ main() {
       : > "$log"
       local status=0
       run_bazel test //... "$@" 2>&1 | tee -a "$log" || status=1
-      run_bazel test --config=asan //cc/... "$@" 2>&1 | tee -a "$log" || status=1
+      run_bazel test --config=asan //cc/... //tests:golden_test "$@" 2>&1 | tee -a "$log" || status=1
       # One closing line over both runs, counted from Bazel's summary.
       printf 'bazel test: %d passed, %d failed\n' \
         "$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log" || true)" \
-        "$(grep -cE '^//[^ ]+ +(FAILED|TIMEOUT|NO STATUS)|FAILED TO BUILD' "$log" || true)"
+        "$(grep -cE '^//[^ ]+ +(FAILED|TIMEOUT|NO STATUS)|FAILED TO BUILD|^FAILED: Build did NOT complete|^ERROR: ' "$log" || true)"
       return "$status"
       ;;
     demo)
