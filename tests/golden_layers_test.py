@@ -105,9 +105,20 @@ def test_tf_ops_layer():
     np.testing.assert_array_equal(decoded, case["values"])
 
 
-@pytest.mark.parametrize("name", ["index", "channel"])
+TENSOR_FILES = sorted(
+    os.path.basename(p)[:-4]
+    for p in glob.glob(os.path.join(GOLDEN, "tensor_file_*.tct")))
+
+
+def test_tensor_files_cover_python_and_tfc_strings():
+  assert "tensor_file_index" in TENSOR_FILES
+  assert "tensor_file_channel" in TENSOR_FILES
+  assert sum(n.startswith("tensor_file_tfc_") for n in TENSOR_FILES) >= 20
+
+
+@pytest.mark.parametrize("name", TENSOR_FILES)
 def test_tensor_files(name):
-  stem = os.path.join(GOLDEN, f"tensor_file_{name}")
+  stem = os.path.join(GOLDEN, name)
   expected = np.load(stem + ".npy")
   np.testing.assert_array_equal(tensor_file.load(stem + ".tct"), expected)
   with open(stem + ".tct", "rb") as f:

@@ -76,18 +76,32 @@ def encode(values, lookup, indexes=None) -> bytes:
                        f"shape {values.shape}")
     strings = coder.encode_index_batch(lookup, indexes.reshape(batched.shape),
                                        batched)
+  return pack(values.shape, lookup, strings, indexes)
+
+
+def pack(shape, lookup, strings, indexes=None) -> bytes:
+  """Assembles a tensor file from already range-coded strings.
+
+  Args:
+    shape: the tensor's shape.
+    lookup: rank-2 lookup of CDF rows.
+    strings: the coded strings; their values, in order, fill the tensor.
+    indexes: the row index of each value (index mode), or None (channel).
+  """
+  lookup = _as_int32("lookup", lookup)
+  shape = tuple(int(d) for d in shape)
   parts = [
       MAGIC,
-      struct.pack("<HBB", VERSION, 0 if indexes is None else 1, values.ndim),
-      struct.pack(f"<{values.ndim}Q", *values.shape),
+      struct.pack("<HBB", VERSION, 0 if indexes is None else 1, len(shape)),
+      struct.pack(f"<{len(shape)}Q", *shape),
       struct.pack("<II", *lookup.shape),
       lookup.astype("<i4").tobytes(),
   ]
   if indexes is not None:
-    parts.append(indexes.astype("<i4").tobytes())
+    parts.append(_as_int32("indexes", indexes).astype("<i4").tobytes())
   parts.append(struct.pack("<Q", len(strings)))
   for string in strings:
-    parts += [struct.pack("<Q", len(string)), string]
+    parts += [struct.pack("<Q", len(string)), bytes(string)]
   body = b"".join(parts)
   return body + struct.pack("<I", zlib.crc32(body))
 

@@ -5,6 +5,7 @@ test decodes the .tct files with plain-g++ apps and compares with the .npy.
     tools/dev.sh bazel run //tests:make_tensor_files -- $PWD/tests/golden
 """
 
+import glob
 import os
 import sys
 
@@ -32,6 +33,29 @@ def main(directory: str) -> int:
   tensor_file.save(os.path.join(directory, "tensor_file_channel.tct"), values,
                    logistic.lookup)
   np.save(os.path.join(directory, "tensor_file_channel.npy"), values)
+  # TFC's own strings (the golden range-coder vectors) in tensor files, so
+  # the native decoder checks them too.
+  for path in sorted(glob.glob(os.path.join(directory, "range_*.txt"))):
+    fields = {}
+    with open(path) as f:
+      for line in f:
+        key, *values = line.split()
+        fields[key] = values
+    lookup = np.array(fields["lookup"], np.int32).reshape(
+        [int(d) for d in fields["lookup_shape"]])
+    values = np.array(fields["values"], np.int32)
+    indexes = (np.array(fields["indexes"], np.int32)
+               if "indexes" in fields else None)
+    if indexes is None:  # Channel mode: one string of [count / rows, rows].
+      values = values.reshape(1, -1, lookup.shape[0])
+    with open(path[:-4] + ".bin", "rb") as f:
+      string = f.read()
+    stem = path[:-4].replace("range_", "tensor_file_tfc_range_")
+    with open(stem + ".tct", "wb") as f:
+      f.write(tensor_file.pack(values.shape, lookup, [string], indexes))
+    np.save(stem + ".npy", values)
+    assert np.array_equal(tensor_file.load(stem + ".tct"), values)
+
   for name in ("index", "channel"):
     stem = os.path.join(directory, f"tensor_file_{name}")
     assert np.array_equal(tensor_file.load(stem + ".tct"), np.load(stem + ".npy"))
