@@ -143,16 +143,21 @@ inline void RangeEncoder::Encode(uint32_t lower, uint32_t upper,
     pos_ = FlushDelay(data_, pos_, delay_, carry);
     delay_ = 0;
   }
-  if ((size_minus1_ >> 16) == 0) {
-    const uint32_t top = base_ >> 16;
-    base_ <<= 16;
-    size_minus1_ = (size_minus1_ << 16) | 0xFFFF;
-    if (base_ <= base_ + size_minus1_) {
-      Put16(top);
-    } else {
-      delay_ = top + 1;  // Enter state 1.
-    }
+  // Renormalization is taken for about a third of the symbols, at random,
+  // so it is done without a branch: shift by 0 or 16 bits and always store
+  // the top 16 bits at pos_ (room is reserved), advancing only if shifted.
+  const uint32_t renorm = (size_minus1_ >> 16) == 0;
+  const int shift = static_cast<int>(renorm << 4);
+  const uint32_t top = base_ >> 16;
+  base_ <<= shift;
+  size_minus1_ = (size_minus1_ << shift) | (0xFFFFu & (0u - renorm));
+  if (__builtin_expect(renorm & (base_ + size_minus1_ < base_), 0)) {
+    delay_ = top + 1;  // Enter state 1: these bits are not settled yet.
+    return;
   }
+  data_[pos_] = static_cast<char>(top >> 8);
+  data_[pos_ + 1] = static_cast<char>(top);
+  pos_ += 2 * renorm;
 }
 
 }  // namespace tensorcoder
