@@ -15,6 +15,9 @@ Compression's ops, so TFC code and stored bit strings keep working:
   parallel on TensorFlow's CPU thread pool.
 * ``pmf_to_quantized_cdf``, ``run_length_gamma_encode/decode``,
   ``run_length_encode/decode``.
+* ``uniform_noise``, ``add_uniform_noise``, ``stochastic_round`` (counter-
+  based noise, identical on CPU and GPU for a seed) and the fused
+  ``noisy_normal_log_likelihood`` with analytic gradients (see ``noise``).
 
 All kernels run the TensorFlow-free tensorcoder C++ core. Bad input raises
 ``InvalidArgumentError`` naming the problem; corrupt strings raise
@@ -30,6 +33,10 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tensorcoder.ops import _library
+from tensorcoder.ops.noise import add_uniform_noise
+from tensorcoder.ops.noise import noisy_normal_log_likelihood
+from tensorcoder.ops.noise import stochastic_round
+from tensorcoder.ops.noise import uniform_noise
 
 __all__ = [
     "range_encode",
@@ -47,6 +54,10 @@ __all__ = [
     "run_length_gamma_decode",
     "run_length_encode",
     "run_length_decode",
+    "uniform_noise",
+    "add_uniform_noise",
+    "stochastic_round",
+    "noisy_normal_log_likelihood",
 ]
 
 _ops = _library.ops
