@@ -9,12 +9,14 @@
 #include <vector>
 
 #include "cc/quantization_noise.h"
+#include "cc/quantization_noise_gpu.h"
 #include "cc/status.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/framework/tensor_shape.h"
 #include "tensorflow/core/platform/mutex.h"
 #include "tensorflow/core/platform/threadpool.h"
+#include "xla/stream_executor/stream.h"
 
 namespace tensorcoder {
 namespace {
@@ -241,6 +243,145 @@ class NoisyNormalLogLikelihoodGradOp : public OpKernel {
 REGISTER(float)
 REGISTER(double)
 #undef REGISTER
+
+
+// ---------------------------------------------------------------------------
+// GPU kernels: the same computations through cc/quantization_noise_gpu.h, on
+// the op's CUDA stream. Seeds and scalars stay in host memory.
+#ifdef TENSORCODER_WITH_CUDA
+
+using ::tensorflow::DEVICE_GPU;
+
+void* CudaStream(OpKernelContext* context) {
+  auto* device_context = context->op_device_context();
+  if (device_context == nullptr || device_context->stream() == nullptr) {
+    return nullptr;
+  }
+  return device_context->stream()->platform_specific_handle().stream;
+}
+
+template <typename T, bool kAdd>
+class UniformNoiseGpuOp : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& x = context->input(0);
+    uint32_t key0, key1;
+    OP_REQUIRES_OK(context, SeedKey(context->input(1), &key0, &key1));
+    Tensor* output;
+    OP_REQUIRES_OK(context, context->allocate_output(0, x.shape(), &output));
+    OP_REQUIRES_OK(context, ToTf(UniformNoiseGpu<T>(
+                                key0, key1, kAdd ? x.flat<T>().data() : nullptr,
+                                output->flat<T>().data(), x.NumElements(),
+                                CudaStream(context))));
+  }
+};
+
+#define REGISTER(T)                                                       \
+  REGISTER_KERNEL_BUILDER(Name("UniformNoise")                            \
+                              .Device(DEVICE_GPU)                         \
+                              .HostMemory("seed")                         \
+                              .TypeConstraint<T>("T"),                    \
+                          UniformNoiseGpuOp<T, false>);                   \
+  REGISTER_KERNEL_BUILDER(Name("AddUniformNoise")                         \
+                              .Device(DEVICE_GPU)                         \
+                              .HostMemory("seed")                         \
+                              .TypeConstraint<T>("T"),                    \
+                          UniformNoiseGpuOp<T, true>);
+REGISTER(float)
+REGISTER(double)
+#undef REGISTER
+
+template <typename T>
+class NoisyNormalLogLikelihoodGpuOp : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+
+  void Compute(OpKernelContext* context) override {
+    OP_REQUIRES_OK(context, SameShapes(context, 3));
+    const Tensor& y = context->input(0);
+    Tensor* output;
+    OP_REQUIRES_OK(context, context->allocate_output(0, y.shape(), &output));
+    OP_REQUIRES_OK(context, ToTf(NoisyNormalLogLikelihoodGpu<T>(
+                                y.flat<T>().data(),
+                                context->input(1).flat<T>().data(),
+                                context->input(2).flat<T>().data(),
+                                output->flat<T>().data(), y.NumElements(),
+                                CudaStream(context))));
+  }
+};
+
+template <typename T>
+class NoisyNormalLogLikelihoodGradGpuOp : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+
+  void Compute(OpKernelContext* context) override {
+    OP_REQUIRES_OK(context, SameShapes(context, 4));
+    const Tensor& y = context->input(0);
+    Tensor *gy, *gl, *gs;
+    OP_REQUIRES_OK(context, context->allocate_output(0, y.shape(), &gy));
+    OP_REQUIRES_OK(context, context->allocate_output(1, y.shape(), &gl));
+    OP_REQUIRES_OK(context, context->allocate_output(2, y.shape(), &gs));
+    OP_REQUIRES_OK(context, ToTf(NoisyNormalLogLikelihoodGradGpu<T>(
+                                y.flat<T>().data(),
+                                context->input(1).flat<T>().data(),
+                                context->input(2).flat<T>().data(),
+                                context->input(3).flat<T>().data(),
+                                gy->flat<T>().data(), gl->flat<T>().data(),
+                                gs->flat<T>().data(), y.NumElements(),
+                                CudaStream(context))));
+  }
+};
+
+#define REGISTER(T)                                                       \
+  REGISTER_KERNEL_BUILDER(Name("NoisyNormalLogLikelihood")                \
+                              .Device(DEVICE_GPU)                         \
+                              .TypeConstraint<T>("T"),                    \
+                          NoisyNormalLogLikelihoodGpuOp<T>);              \
+  REGISTER_KERNEL_BUILDER(Name("NoisyNormalLogLikelihoodGrad")            \
+                              .Device(DEVICE_GPU)                         \
+                              .TypeConstraint<T>("T"),                    \
+                          NoisyNormalLogLikelihoodGradGpuOp<T>);
+REGISTER(float)
+REGISTER(double)
+#undef REGISTER
+
+class StochasticRoundGpuOp : public OpKernel {
+ public:
+  using OpKernel::OpKernel;
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& inputs = context->input(0);
+    OP_REQUIRES(context, context->input(1).dims() == 0,
+                errors::InvalidArgument("`step_size` must be a scalar"));
+    const auto seed = context->input(2).flat<int32_t>();
+    OP_REQUIRES(context, seed.size() == 2,
+                errors::InvalidArgument(
+                    "on GPU, `seed` must hold exactly 2 values, got ",
+                    seed.size()));
+    Tensor* output;
+    OP_REQUIRES_OK(context,
+                   context->allocate_output(0, inputs.shape(), &output));
+    OP_REQUIRES_OK(context, ToTf(StochasticRoundGpu(
+                                static_cast<uint32_t>(seed(0)),
+                                static_cast<uint32_t>(seed(1)),
+                                inputs.flat<float>().data(),
+                                context->input(1).scalar<float>()(),
+                                output->flat<int32_t>().data(),
+                                inputs.NumElements(), CudaStream(context))));
+  }
+};
+
+REGISTER_KERNEL_BUILDER(Name("StochasticRound")
+                            .Device(DEVICE_GPU)
+                            .HostMemory("step_size")
+                            .HostMemory("seed")
+                            .TypeConstraint<float>("T"),
+                        StochasticRoundGpuOp);
+
+#endif  // TENSORCODER_WITH_CUDA
 
 }  // namespace
 }  // namespace tensorcoder
