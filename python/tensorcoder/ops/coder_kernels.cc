@@ -16,6 +16,7 @@
 #include "cc/range_encoder.h"
 #include "cc/run_length_coder.h"
 #include "cc/status.h"
+#include "python/tensorcoder/ops/kernel_util.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/framework/tensor_shape.h"
@@ -38,12 +39,6 @@ using ::tensorflow::TensorShapeUtils;
 using ::tensorflow::tstring;
 using ::tensorflow::Variant;
 namespace errors = ::tensorflow::errors;
-
-absl::Status ToTf(const Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.code()),
-                      status.message());
-}
 
 // Runs fn(k) for k in [0, n) on the CPU thread pool and returns the error of
 // the lowest k that failed, prefixed with "string k: " when n > 1.

@@ -11,6 +11,7 @@
 #include "cc/quantization_noise.h"
 #include "cc/quantization_noise_gpu.h"
 #include "cc/status.h"
+#include "python/tensorcoder/ops/kernel_util.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/framework/tensor_shape.h"
@@ -27,12 +28,6 @@ using ::tensorflow::OpKernelConstruction;
 using ::tensorflow::OpKernelContext;
 using ::tensorflow::Tensor;
 namespace errors = ::tensorflow::errors;
-
-absl::Status ToTf(const Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.code()),
-                      status.message());
-}
 
 // The two 32-bit Philox key words of a 2-element int32/int64 seed.
 absl::Status SeedKey(const Tensor& seed, uint32_t* key0, uint32_t* key1) {
