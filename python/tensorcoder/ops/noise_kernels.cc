@@ -108,6 +108,26 @@ REGISTER(float)
 REGISTER(double)
 #undef REGISTER
 
+// TFC's seed for stochastic_round: any number of int32 values. Up to two
+// form the key; more are mixed in; none means a key from the clock.
+void StochasticRoundKey(const Tensor& seed_tensor, uint32_t* key0,
+                        uint32_t* key1) {
+  const auto seed = seed_tensor.flat<int32_t>();
+  if (seed.size() == 0) {
+    const uint64_t now =
+        std::chrono::high_resolution_clock::now().time_since_epoch().count();
+    *key0 = static_cast<uint32_t>(now);
+    *key1 = static_cast<uint32_t>(now >> 32);
+    return;
+  }
+  *key0 = static_cast<uint32_t>(seed(0));
+  *key1 = seed.size() > 1 ? static_cast<uint32_t>(seed(1)) : 0;
+  for (int64_t i = 2; i < seed.size(); ++i) {
+    *key0 = (*key0 ^ static_cast<uint32_t>(seed(i))) * 16777619u;
+    *key1 = (*key1 + static_cast<uint32_t>(seed(i))) * 2654435761u;
+  }
+}
+
 template <typename T>
 class StochasticRoundOp : public OpKernel {
  public:
@@ -118,23 +138,8 @@ class StochasticRoundOp : public OpKernel {
     OP_REQUIRES(context, context->input(1).dims() == 0,
                 errors::InvalidArgument("`step_size` must be a scalar"));
     const float step = context->input(1).scalar<float>()();
-    const auto seed = context->input(2).flat<int32_t>();
-    uint32_t key0 = 0, key1 = 0;
-    if (seed.size() == 0) {
-      const uint64_t now = std::chrono::high_resolution_clock::now()
-                               .time_since_epoch()
-                               .count();
-      key0 = static_cast<uint32_t>(now);
-      key1 = static_cast<uint32_t>(now >> 32);
-    } else {
-      // Up to two words as the key; more are mixed in (FNV-style).
-      key0 = static_cast<uint32_t>(seed(0));
-      key1 = seed.size() > 1 ? static_cast<uint32_t>(seed(1)) : 0;
-      for (int64_t i = 2; i < seed.size(); ++i) {
-        key0 = (key0 ^ static_cast<uint32_t>(seed(i))) * 16777619u;
-        key1 = (key1 + static_cast<uint32_t>(seed(i))) * 2654435761u;
-      }
-    }
+    uint32_t key0, key1;
+    StochasticRoundKey(context->input(2), &key0, &key1);
     Tensor* output;
     OP_REQUIRES_OK(context,
                    context->allocate_output(0, inputs.shape(), &output));
@@ -351,17 +356,13 @@ class StochasticRoundGpuOp : public OpKernel {
     const Tensor& inputs = context->input(0);
     OP_REQUIRES(context, context->input(1).dims() == 0,
                 errors::InvalidArgument("`step_size` must be a scalar"));
-    const auto seed = context->input(2).flat<int32_t>();
-    OP_REQUIRES(context, seed.size() == 2,
-                errors::InvalidArgument(
-                    "on GPU, `seed` must hold exactly 2 values, got ",
-                    seed.size()));
+    uint32_t key0, key1;
+    StochasticRoundKey(context->input(2), &key0, &key1);
     Tensor* output;
     OP_REQUIRES_OK(context,
                    context->allocate_output(0, inputs.shape(), &output));
     OP_REQUIRES_OK(context, ToTf(StochasticRoundGpu(
-                                static_cast<uint32_t>(seed(0)),
-                                static_cast<uint32_t>(seed(1)),
+                                key0, key1,
                                 inputs.flat<float>().data(),
                                 context->input(1).scalar<float>()(),
                                 output->flat<int32_t>().data(),
