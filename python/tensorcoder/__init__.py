@@ -1,8 +1,45 @@
-"""tensorcoder: learned-compression entropy coding without TensorFlow.
+"""tensorcoder: learned data compression for TensorFlow.
 
-The range coder, run-length coders and CDF construction live in the C++ core
-and are exposed to Python, numpy in and bytes out, by `tensorcoder.coder`.
-Importing this package imports neither TensorFlow nor the C++ extension.
+Entropy models, their TensorFlow ops, and range coding on a C++ core that
+needs neither TensorFlow nor Python. ``tensorcoder.coder`` (NumPy in, bytes
+out) works without TensorFlow installed.
+
+Public names are also reachable from the top level, as TensorFlow
+Compression users expect (``tensorcoder.PowerLawEntropyModel``,
+``tensorcoder.range_encode``, ...). They are resolved lazily: importing
+``tensorcoder`` or ``tensorcoder.coder`` imports neither TensorFlow nor any
+extension module.
 """
 
+import importlib
+
 __version__ = "0.1.0"
+
+# Top-level name -> the module defining it.
+_LAZY = {
+    "PowerLawEntropyModel": "tensorcoder.entropy_models",
+    "round_st": "tensorcoder.entropy_models",
+}
+for _name in (
+    "range_encode", "range_decode", "create_range_encoder",
+    "entropy_encode_channel", "entropy_encode_index", "entropy_encode_finalize",
+    "create_range_decoder", "entropy_decode_channel", "entropy_decode_index",
+    "entropy_decode_finalize", "pmf_to_quantized_cdf",
+    "run_length_gamma_encode", "run_length_gamma_decode", "run_length_encode",
+    "run_length_decode", "uniform_noise", "add_uniform_noise",
+    "stochastic_round", "noisy_normal_log_likelihood"):
+  _LAZY[_name] = "tensorcoder.ops"
+del _name
+
+
+def __getattr__(name: str):
+  module = _LAZY.get(name)
+  if module is None:
+    raise AttributeError(f"module 'tensorcoder' has no attribute '{name}'")
+  value = getattr(importlib.import_module(module), name)
+  globals()[name] = value  # Resolve once.
+  return value
+
+
+def __dir__():
+  return sorted(list(globals()) + list(_LAZY))
