@@ -24,8 +24,10 @@ def test_import_is_lazy():
 def test_top_level_names_resolve():
   pytest.importorskip("tensorflow")
   import tensorcoder  # pylint: disable=g-import-not-at-top
-  from tensorcoder import entropy_models, ops  # pylint: disable=g-import-not-at-top
+  from tensorcoder import distributions, entropy_models, ops  # pylint: disable=g-import-not-at-top
   assert tensorcoder.PowerLawEntropyModel is entropy_models.PowerLawEntropyModel
+  for name in distributions.__all__:
+    assert getattr(tensorcoder, name) is getattr(distributions, name), name
   for name in ops.__all__:
     assert getattr(tensorcoder, name) is getattr(ops, name), name
   assert "range_encode" in dir(tensorcoder)

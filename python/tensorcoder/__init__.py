@@ -20,6 +20,10 @@ _LAZY = {
     "PowerLawEntropyModel": "tensorcoder.entropy_models",
     "round_st": "tensorcoder.entropy_models",
 }
+for _name in ("Normal", "Logistic", "Laplace", "UniformNoiseAdapter",
+              "NoisyNormal", "NoisyLogistic", "NoisyLaplace", "lower_tail",
+              "upper_tail", "quantization_offset"):
+  _LAZY[_name] = "tensorcoder.distributions"
 for _name in (
     "range_encode", "range_decode", "create_range_encoder",
     "entropy_encode_channel", "entropy_encode_index", "entropy_encode_finalize",
