@@ -561,18 +561,40 @@ REGISTER_KERNEL_BUILDER(Name("PmfToQuantizedCdf").Device(DEVICE_CPU),
 // ---------------------------------------------------------------------------
 // Run-length codes.
 
+// The four run-length ops share their plumbing: encode takes `data` to a
+// scalar string, decode takes (`code`, `shape`) to an int32 tensor.
+void EncodeToScalar(OpKernelContext* context,
+                    const StatusOr<std::string>& code) {
+  OP_REQUIRES_OK(context, ToTf(code.status()));
+  Tensor* output;
+  OP_REQUIRES_OK(context, context->allocate_output(0, {}, &output));
+  output->scalar<tstring>()() = code.value();
+}
+
+template <typename Decode>
+void DecodeFromScalar(OpKernelContext* context, Decode decode) {
+  const Tensor& code = context->input(0);
+  OP_REQUIRES(context, TensorShapeUtils::IsScalar(code.shape()),
+              errors::InvalidArgument("`code` must be a scalar, got ",
+                                      code.shape().DebugString()));
+  TensorShape shape;
+  OP_REQUIRES_OK(context,
+                 ShapeFromTensor(context->input(1), "shape", &shape));
+  Tensor* data;
+  OP_REQUIRES_OK(context, context->allocate_output(0, shape, &data));
+  const tstring& bytes = code.scalar<tstring>()();
+  OP_REQUIRES_OK(context, ToTf(decode(bytes.data(), bytes.size(),
+                                      data->flat<int32_t>().data(),
+                                      data->NumElements())));
+}
+
 class RunLengthGammaEncodeOp : public OpKernel {
  public:
   using OpKernel::OpKernel;
 
   void Compute(OpKernelContext* context) override {
     const auto data = context->input(0).flat<int32_t>();
-    StatusOr<std::string> encoded =
-        RunLengthGammaEncode(data.data(), data.size());
-    OP_REQUIRES_OK(context, ToTf(encoded.status()));
-    Tensor* code;
-    OP_REQUIRES_OK(context, context->allocate_output(0, {}, &code));
-    code->scalar<tstring>()() = std::move(encoded).value();
+    EncodeToScalar(context, RunLengthGammaEncode(data.data(), data.size()));
   }
 };
 
@@ -581,20 +603,7 @@ class RunLengthGammaDecodeOp : public OpKernel {
   using OpKernel::OpKernel;
 
   void Compute(OpKernelContext* context) override {
-    const Tensor& code = context->input(0);
-    OP_REQUIRES(context, TensorShapeUtils::IsScalar(code.shape()),
-                errors::InvalidArgument("`code` must be a scalar, got ",
-                                        code.shape().DebugString()));
-    TensorShape shape;
-    OP_REQUIRES_OK(context, ShapeFromTensor(context->input(1), "shape",
-                                            &shape));
-    Tensor* data;
-    OP_REQUIRES_OK(context, context->allocate_output(0, shape, &data));
-    const tstring& bytes = code.scalar<tstring>()();
-    OP_REQUIRES_OK(context, ToTf(RunLengthGammaDecode(
-                                bytes.data(), bytes.size(),
-                                data->flat<int32_t>().data(),
-                                data->NumElements())));
+    DecodeFromScalar(context, RunLengthGammaDecode);
   }
 };
 
@@ -620,12 +629,7 @@ class RunLengthEncodeOp : public RunLengthOpBase {
 
   void Compute(OpKernelContext* context) override {
     const auto data = context->input(0).flat<int32_t>();
-    StatusOr<std::string> code =
-        RunLengthEncode(data.data(), data.size(), options_);
-    OP_REQUIRES_OK(context, ToTf(code.status()));
-    Tensor* output;
-    OP_REQUIRES_OK(context, context->allocate_output(0, {}, &output));
-    output->scalar<tstring>()() = std::move(code).value();
+    EncodeToScalar(context, RunLengthEncode(data.data(), data.size(), options_));
   }
 };
 
@@ -634,20 +638,10 @@ class RunLengthDecodeOp : public RunLengthOpBase {
   using RunLengthOpBase::RunLengthOpBase;
 
   void Compute(OpKernelContext* context) override {
-    const Tensor& code = context->input(0);
-    OP_REQUIRES(context, TensorShapeUtils::IsScalar(code.shape()),
-                errors::InvalidArgument("`code` must be a scalar, got ",
-                                        code.shape().DebugString()));
-    TensorShape shape;
-    OP_REQUIRES_OK(context, ShapeFromTensor(context->input(1), "shape",
-                                            &shape));
-    Tensor* data;
-    OP_REQUIRES_OK(context, context->allocate_output(0, shape, &data));
-    const tstring& bytes = code.scalar<tstring>()();
-    OP_REQUIRES_OK(context, ToTf(RunLengthDecode(
-                                bytes.data(), bytes.size(),
-                                data->flat<int32_t>().data(),
-                                data->NumElements(), options_)));
+    DecodeFromScalar(context, [this](const char* code, size_t size,
+                                     int32_t* data, size_t count) {
+      return RunLengthDecode(code, size, data, count, options_);
+    });
   }
 };
 
