@@ -21,7 +21,8 @@ _LAZY = {
     "round_st": "tensorcoder.entropy_models",
 }
 for _name in ("Normal", "Logistic", "Laplace", "UniformNoiseAdapter",
-              "NoisyNormal", "NoisyLogistic", "NoisyLaplace", "lower_tail",
+              "NoisyNormal", "NoisyLogistic", "NoisyLaplace",
+              "NoisyNormalMixture", "NoisyLogisticMixture", "lower_tail",
               "upper_tail", "quantization_offset"):
   _LAZY[_name] = "tensorcoder.distributions"
 for _name in (

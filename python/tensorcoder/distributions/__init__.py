@@ -2,7 +2,8 @@
 
 So far: the location-scale bases ``Normal``, ``Logistic``, ``Laplace``; their
 noise-adapted versions ``UniformNoiseAdapter``, ``NoisyNormal``,
-``NoisyLogistic``, ``NoisyLaplace``; and the table helpers ``lower_tail``,
+``NoisyLogistic``, ``NoisyLaplace``; the mixtures ``NoisyNormalMixture`` and
+``NoisyLogisticMixture``; and the table helpers ``lower_tail``,
 ``upper_tail``, ``quantization_offset``. Any object with the same interface
 (a TFP distribution, say) works with the helpers.
 """
@@ -13,6 +14,8 @@ from tensorcoder.distributions.base import Normal
 from tensorcoder.distributions.helpers import lower_tail
 from tensorcoder.distributions.helpers import quantization_offset
 from tensorcoder.distributions.helpers import upper_tail
+from tensorcoder.distributions.mixtures import NoisyLogisticMixture
+from tensorcoder.distributions.mixtures import NoisyNormalMixture
 from tensorcoder.distributions.uniform_noise import NoisyLaplace
 from tensorcoder.distributions.uniform_noise import NoisyLogistic
 from tensorcoder.distributions.uniform_noise import NoisyNormal
@@ -20,6 +23,6 @@ from tensorcoder.distributions.uniform_noise import UniformNoiseAdapter
 
 __all__ = [
     "Laplace", "Logistic", "Normal", "NoisyLaplace", "NoisyLogistic",
-    "NoisyNormal", "UniformNoiseAdapter", "lower_tail", "quantization_offset",
-    "upper_tail",
+    "NoisyLogisticMixture", "NoisyNormal", "NoisyNormalMixture",
+    "UniformNoiseAdapter", "lower_tail", "quantization_offset", "upper_tail",
 ]
