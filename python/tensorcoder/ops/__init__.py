@@ -13,6 +13,9 @@ Compression's ops, so TFC code and stored bit strings keep working:
   "lookup" of CDF rows ``[±precision, 0, ..., 2**precision]`` (negative
   precision: overflow escape), one string per handle element, coded in
   parallel on TensorFlow's CPU thread pool.
+* ``pmfs_to_cdf_lookup(pmf, lengths, precision, overflow=True)``: the
+  entropy models' table builder: a matrix lookup, one row per pmf, with the
+  overflow escape; rows quantized in parallel.
 * ``pmf_to_quantized_cdf``, ``run_length_gamma_encode/decode``,
   ``run_length_encode/decode``.
 * ``uniform_noise``, ``add_uniform_noise``, ``stochastic_round`` (counter-
@@ -50,6 +53,7 @@ __all__ = [
     "entropy_decode_index",
     "entropy_decode_finalize",
     "pmf_to_quantized_cdf",
+    "pmfs_to_cdf_lookup",
     "run_length_gamma_encode",
     "run_length_gamma_decode",
     "run_length_encode",
@@ -71,6 +75,7 @@ entropy_encode_finalize = _ops.entropy_encode_finalize
 create_range_decoder = _ops.create_range_decoder
 entropy_decode_finalize = _ops.entropy_decode_finalize
 pmf_to_quantized_cdf = _ops.pmf_to_quantized_cdf
+pmfs_to_cdf_lookup = _ops.pmfs_to_cdf_lookup
 run_length_gamma_encode = _ops.run_length_gamma_encode
 run_length_gamma_decode = _ops.run_length_gamma_decode
 run_length_encode = _ops.run_length_encode

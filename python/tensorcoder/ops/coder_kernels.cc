@@ -4,6 +4,7 @@
 // TensorFlow's CPU thread pool.
 #define EIGEN_USE_THREADS
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -557,6 +558,82 @@ class PmfToQuantizedCdfOp : public OpKernel {
 
 REGISTER_KERNEL_BUILDER(Name("PmfToQuantizedCdf").Device(DEVICE_CPU),
                         PmfToQuantizedCdfOp);
+
+// PmfsToCdfLookup.
+
+template <typename T>
+class PmfsToCdfLookupOp : public OpKernel {
+ public:
+  explicit PmfsToCdfLookupOp(OpKernelConstruction* context)
+      : OpKernel(context) {
+    OP_REQUIRES_OK(context, context->GetAttr("precision", &precision_));
+    OP_REQUIRES_OK(context, context->GetAttr("overflow", &overflow_));
+    OP_REQUIRES(context, 0 < precision_ && precision_ <= 16,
+                errors::InvalidArgument("`precision` must be in [1, 16], got ",
+                                        precision_));
+  }
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& pmf = context->input(0);
+    const Tensor& lengths = context->input(1);
+    OP_REQUIRES(context, pmf.dims() == 2,
+                errors::InvalidArgument("`pmf` must be 2-D, got shape ",
+                                        pmf.shape().DebugString()));
+    OP_REQUIRES(context,
+                lengths.dims() == 1 && lengths.dim_size(0) == pmf.dim_size(0),
+                errors::InvalidArgument(
+                    "`lengths` must be 1-D with one entry per pmf row (",
+                    pmf.dim_size(0), "), got shape ",
+                    lengths.shape().DebugString()));
+    const int64_t num_rows = pmf.dim_size(0);
+    const int64_t max_length = pmf.dim_size(1);
+    const int64_t width = max_length + (overflow_ ? 3 : 2);
+    Tensor* lookup;
+    OP_REQUIRES_OK(context,
+                   context->allocate_output(0, {num_rows, width}, &lookup));
+    if (num_rows == 0) return;
+    const auto masses = pmf.matrix<T>();
+    const auto length = lengths.vec<int32_t>();
+    auto out = lookup->matrix<int32_t>();
+    const int32_t total = int32_t{1} << precision_;
+    OP_REQUIRES_OK(context, ParallelForStrings(
+        context, num_rows, 200 * width, [&](int64_t r) -> Status {
+          const int64_t n = length(r);
+          if (n < 1 || n > max_length) {
+            return InvalidArgumentError("pmf row ", r, ": length ", n,
+                                        " is outside [1, ", max_length, "]");
+          }
+          std::vector<double> row(n + (overflow_ ? 1 : 0));
+          double sum = 0;
+          for (int64_t i = 0; i < n; ++i) {
+            row[i] = static_cast<double>(masses(r, i));
+            sum += row[i];
+          }
+          if (overflow_) row[n] = std::max(0.0, 1.0 - sum);
+          StatusOr<std::vector<int32_t>> cdf =
+              PmfToQuantizedCdf(row.data(), row.size(), precision_);
+          if (!cdf.ok()) {
+            return Status(cdf.status().code(),
+                          StrCat("pmf row ", r, ": ", cdf.status().message()));
+          }
+          out(r, 0) = overflow_ ? -precision_ : precision_;
+          std::copy(cdf->begin(), cdf->end(), &out(r, 1));
+          for (int64_t i = 1 + cdf->size(); i < width; ++i) out(r, i) = total;
+          return OkStatus();
+        }));
+  }
+
+ private:
+  int precision_;
+  bool overflow_;
+};
+
+REGISTER_KERNEL_BUILDER(
+    Name("PmfsToCdfLookup").Device(DEVICE_CPU).TypeConstraint<float>("T"),
+    PmfsToCdfLookupOp<float>);
+REGISTER_KERNEL_BUILDER(
+    Name("PmfsToCdfLookup").Device(DEVICE_CPU).TypeConstraint<double>("T"),
+    PmfsToCdfLookupOp<double>);
 
 // ---------------------------------------------------------------------------
 // Run-length codes.

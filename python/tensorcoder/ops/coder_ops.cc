@@ -161,6 +161,39 @@ REGISTER_OP("PmfToQuantizedCdf")
     })
     .Doc("Quantizes each last-axis pmf to an integer CDF of `precision` bits.");
 
+REGISTER_OP("PmfsToCdfLookup")
+    .Input("pmf: T")
+    .Input("lengths: int32")
+    .Output("lookup: int32")
+    .Attr("T: {float, double}")
+    .Attr("precision: int >= 1")
+    .Attr("overflow: bool = true")
+    .SetShapeFn([](InferenceContext* c) {
+      ShapeHandle pmf;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 2, &pmf));
+      ShapeHandle lengths;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 1, &lengths));
+      bool overflow;
+      TF_RETURN_IF_ERROR(c->GetAttr("overflow", &overflow));
+      auto width = c->Dim(pmf, 1);
+      if (c->ValueKnown(width)) {
+        width = c->MakeDim(c->Value(width) + (overflow ? 3 : 2));
+      } else {
+        width = c->UnknownDim();
+      }
+      c->set_output(0, c->Matrix(c->Dim(pmf, 0), width));
+      return absl::OkStatus();
+    })
+    .Doc(R"doc(
+Builds a matrix lookup (one CDF row per pmf) for the range coder ops.
+
+Row r uses the first lengths[r] masses of pmf[r] (1 <= lengths[r] <=
+pmf.shape[1]). With `overflow`, an escape symbol whose mass is
+max(0, 1 - sum of those masses) is appended and the row's precision is stored
+negated. Each row is [±precision, 0, c_1, ..., 2^precision], padded to the
+common width pmf.shape[1] + 2 (+ 1 with overflow) by repeating 2^precision.
+)doc");
+
 REGISTER_OP("RunLengthGammaEncode")
     .Input("data: int32")
     .Output("code: string")

@@ -1,0 +1,259 @@
+"""Entropy model with a batch of independent priors (one per channel, say).
+
+The model of the factorized-prior codec (Ballé, Laparra and Simoncelli, ICLR
+2017) and of the hyperprior's side information (Ballé et al., ICLR 2018):
+the prior's batch shape (``prior_shape``) matches the innermost dimensions of
+the bottleneck, and the same prior is shared over the other dimensions.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import tensorflow as tf
+
+from tensorcoder import ops
+from tensorcoder.distributions import helpers
+from tensorcoder.entropy_models import continuous_base
+from tensorcoder.ops import round_ops
+
+
+class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
+  """Batched entropy model for continuous random variables.
+
+  Args:
+    prior: a noisy prior (e.g. ``NoisyDeepFactorized(batch_shape=[C])``)
+      whose batch shape is the ``prior_shape``; may be None when ``cdf``,
+      ``cdf_offset`` (or ``cdf_shapes``) and ``prior_shape`` are given.
+    coding_rank: innermost dimensions coded into one string, at least
+      ``len(prior_shape)``.
+    compression, stateless, expected_grads, tail_mass,
+    range_coder_precision, bottleneck_dtype, laplace_tail_mass: see
+      :class:`ContinuousEntropyModelBase`.
+    prior_shape: the prior's batch shape, when there is no prior.
+    cdf, cdf_offset: tables of another model with the same prior shape.
+    cdf_shapes: shapes of ``cdf`` and ``cdf_offset``, to create zero tables
+      that ``set_weights`` or a checkpoint fills.
+    offset_heuristic: quantize on the grid ``round(x - o) + o`` with ``o``
+      the prior's ``quantization_offset`` (its mode or median). Disable it
+      for soft-rounding models.
+    quantization_offset: the offsets ``o`` when there is no prior.
+    decode_sanity_check: ``decompress`` raises when a string was not
+      consumed exactly (corrupt or truncated); otherwise it returns whatever
+      the decoder produced.
+  """
+
+  def __init__(self, prior=None, coding_rank: Optional[int] = None,
+               compression: bool = False, stateless: bool = False,
+               expected_grads: bool = False, tail_mass: float = 2**-8,
+               range_coder_precision: int = 12, bottleneck_dtype=None,
+               prior_shape=None, cdf=None, cdf_offset=None, cdf_shapes=None,
+               offset_heuristic: bool = True, quantization_offset=None,
+               decode_sanity_check: bool = True,
+               laplace_tail_mass: float = 0.0, name: Optional[str] = None,
+               **kwargs):
+    if prior is None and prior_shape is None:
+      raise ValueError("give a prior, or prior_shape with the tables")
+    if prior is not None and prior_shape is not None:
+      if tf.TensorShape(prior_shape) != prior.batch_shape:
+        raise ValueError(f"prior_shape {prior_shape} differs from the "
+                         f"prior's batch shape {prior.batch_shape}")
+    super().__init__(
+        prior=prior, coding_rank=coding_rank, compression=compression,
+        stateless=stateless, expected_grads=expected_grads,
+        tail_mass=tail_mass, range_coder_precision=range_coder_precision,
+        bottleneck_dtype=bottleneck_dtype,
+        laplace_tail_mass=laplace_tail_mass, name=name, **kwargs)
+    self._prior_shape = tf.TensorShape(
+        prior.batch_shape if prior is not None else prior_shape)
+    if not self._prior_shape.is_fully_defined():
+      raise ValueError(f"the prior shape must be static, got "
+                       f"{self._prior_shape}")
+    if self.coding_rank < self._prior_shape.rank:
+      raise ValueError(f"coding_rank ({self.coding_rank}) must be at least "
+                       f"the prior's rank ({self._prior_shape.rank})")
+    self._offset_heuristic = bool(offset_heuristic)
+    self._decode_sanity_check = bool(decode_sanity_check)
+    self._fixed_offset = None
+    if quantization_offset is not None:
+      self._fixed_offset = tf.broadcast_to(
+          tf.convert_to_tensor(quantization_offset, tf.float32),
+          self._prior_shape)
+    elif self.compression:
+      if prior is not None and self._offset_heuristic:
+        self._fixed_offset = tf.broadcast_to(tf.cast(
+            helpers.quantization_offset(prior), tf.float32), self._prior_shape)
+      else:
+        self._fixed_offset = tf.zeros(self._prior_shape, tf.float32)
+    self._init_tables(cdf, cdf_offset, cdf_shapes)
+    if self.compression and not self.stateless:
+      self._fixed_offset = self._table_variable("quantization_offset",
+                                                self._fixed_offset)
+
+  def _tables_from_prior(self):
+    offset = self._fixed_offset if self._offset_heuristic else None
+    return self._build_tables(self.prior, offset)
+
+  # -- properties ------------------------------------------------------------
+
+  @property
+  def prior_shape(self) -> tf.TensorShape:
+    return self._prior_shape
+
+  def prior_shape_tensor(self) -> tf.Tensor:
+    return tf.constant(self._prior_shape.as_list(), tf.int32)
+
+  @property
+  def offset_heuristic(self) -> bool:
+    return self._offset_heuristic
+
+  @property
+  def decode_sanity_check(self) -> bool:
+    return self._decode_sanity_check
+
+  @property
+  def quantization_offset(self) -> Optional[tf.Tensor]:
+    """Offsets of the quantization grid (None: the integers)."""
+    if self._fixed_offset is not None:
+      return tf.convert_to_tensor(self._fixed_offset)
+    if self._offset_heuristic and self._prior is not None:
+      return tf.stop_gradient(helpers.quantization_offset(self._prior))
+    return None
+
+  # -- checks ----------------------------------------------------------------
+
+  def _convert(self, bottleneck) -> tf.Tensor:
+    bottleneck = tf.convert_to_tensor(bottleneck)
+    if not bottleneck.dtype.is_floating:
+      raise TypeError(f"the bottleneck must be floating point, got "
+                      f"{bottleneck.dtype.name}")
+    if bottleneck.dtype != self.bottleneck_dtype:
+      bottleneck = tf.cast(bottleneck, self.bottleneck_dtype)
+    rank = bottleneck.shape.rank
+    if rank is not None and rank < self.coding_rank:
+      raise ValueError(f"the bottleneck has rank {rank}, less than "
+                       f"coding_rank={self.coding_rank}")
+    prior_rank = self._prior_shape.rank
+    if prior_rank and rank is not None:
+      inner = bottleneck.shape[rank - prior_rank:]
+      if not inner.is_compatible_with(self._prior_shape):
+        raise ValueError(f"the bottleneck's innermost dimensions {inner} "
+                         f"must equal the prior shape {self._prior_shape}")
+    return bottleneck
+
+  # -- training and quantization --------------------------------------------
+
+  def call(self, bottleneck, training=True):
+    """Perturbs (training) or quantizes the bottleneck and returns the rate.
+
+    Args:
+      bottleneck: the tensor to code; its innermost dimensions equal the
+        prior shape.
+      training: add uniform noise (True) or quantize (False).
+
+    Returns:
+      ``(outputs, bits)``: the perturbed or quantized bottleneck (its dtype)
+      and the rate in bits of each coding unit (shape: the bottleneck's
+      shape without its ``coding_rank`` innermost dimensions).
+    """
+    bottleneck = self._convert(bottleneck)
+    prior = self.prior
+    if training:
+      x = tf.cast(bottleneck, prior.dtype)
+      noise = tf.random.uniform(tf.shape(x), -0.5, 0.5, dtype=prior.dtype)
+      values = x + noise
+      bits = self._bits(prior, values, x, noise, True)
+      return tf.cast(values, self.bottleneck_dtype), bits
+    values = self.quantize(bottleneck)
+    bits = self._bits(prior, values, bottleneck, None, False)
+    return values, bits
+
+  def quantize(self, bottleneck) -> tf.Tensor:
+    """Rounds to the grid of the quantization offsets, straight through."""
+    bottleneck = self._convert(bottleneck)
+    offset = self.quantization_offset
+    if offset is None:
+      return round_ops.round_st(bottleneck)
+    x = tf.cast(bottleneck, tf.float32)
+    return tf.cast(round_ops.round_st(x, offset), self.bottleneck_dtype)
+
+  # -- coding ----------------------------------------------------------------
+
+  def compress(self, bottleneck) -> tf.Tensor:
+    """Codes the bottleneck into strings, one per coding unit.
+
+    Values outside the tables' range are coded with the overflow escape, so
+    every finite value with magnitude below 2**30 round-trips to its
+    quantized value.
+
+    Returns:
+      A string tensor of the bottleneck's shape without its ``coding_rank``
+      innermost dimensions.
+    """
+    self._check_compression()
+    bottleneck = self._convert(bottleneck)
+    shape = tf.shape(bottleneck)
+    rank = tf.rank(bottleneck)
+    batch_shape = shape[:rank - self.coding_rank]
+    check = continuous_base.check_finite_and_small(bottleneck, "bottleneck")
+    with tf.control_dependencies([check]):
+      symbols = continuous_base.quantize_to_int32(
+          bottleneck, self._fixed_offset)
+    symbols -= tf.reshape(self._cdf_offset, self._prior_shape)
+    symbols = tf.reshape(symbols, tf.concat([batch_shape, [-1]], 0))
+    handle = ops.create_range_encoder(batch_shape, self._cdf)
+    handle = ops.entropy_encode_channel(handle, symbols)
+    return ops.entropy_encode_finalize(handle)
+
+  def decompress(self, strings, broadcast_shape) -> tf.Tensor:
+    """Decodes strings of ``compress``.
+
+    Args:
+      strings: string tensor (any shape: the batch shape).
+      broadcast_shape: the coding dimensions that precede the prior shape,
+        ``bottleneck.shape[-coding_rank:-len(prior_shape)]``.
+
+    Returns:
+      The quantized bottleneck, of shape ``strings.shape + broadcast_shape
+      + prior_shape`` and dtype ``bottleneck_dtype``.
+    """
+    self._check_compression()
+    strings = tf.convert_to_tensor(strings, tf.string)
+    broadcast_shape = tf.cast(tf.convert_to_tensor(broadcast_shape,
+                                                   tf.int32), tf.int32)
+    expected = self.coding_rank - self._prior_shape.rank
+    if (broadcast_shape.shape.rank != 1 or
+        broadcast_shape.shape[0] != expected):
+      raise ValueError(f"broadcast_shape must have {expected} dimensions "
+                       f"(coding_rank - len(prior_shape)), got "
+                       f"{broadcast_shape.shape}")
+    count = tf.reduce_prod(broadcast_shape) * max(
+        1, self._prior_shape.num_elements())
+    handle = ops.create_range_decoder(strings, self._cdf)
+    handle, symbols = ops.entropy_decode_channel(handle, [count])
+    success = ops.entropy_decode_finalize(handle)
+    checks = []
+    if self._decode_sanity_check:
+      checks.append(tf.debugging.assert_equal(
+          success, True, message="corrupt or truncated string(s): the "
+          "decoder did not end where the encoder did"))
+    with tf.control_dependencies(checks):
+      symbols = tf.reshape(symbols, tf.concat(
+          [tf.shape(strings), broadcast_shape, self.prior_shape_tensor()], 0))
+    symbols += tf.reshape(self._cdf_offset, self._prior_shape)
+    values = tf.cast(symbols, tf.float32)
+    values += tf.convert_to_tensor(self._fixed_offset)
+    return tf.cast(values, self.bottleneck_dtype)
+
+  # -- serialization ---------------------------------------------------------
+
+  def get_config(self) -> dict:
+    config = super().get_config()
+    config.update(prior_shape=self._prior_shape.as_list(),
+                  offset_heuristic=self._offset_heuristic,
+                  decode_sanity_check=self._decode_sanity_check)
+    return config
+
+  def _table_variables(self) -> list:
+    return super()._table_variables() + [self._fixed_offset]
+

@@ -1,0 +1,290 @@
+"""Learned image codecs: the factorized-prior and the (mean-)scale-hyperprior
+models.
+
+* Ballé, Laparra and Simoncelli, "End-to-end optimized image compression",
+  ICLR 2017: analysis transform, quantized latents ``y`` coded with a
+  per-channel factorized density, synthesis transform.
+* Ballé, Minnen, Singh, Hwang and Johnston, "Variational image compression
+  with a scale hyperprior", ICLR 2018, with the mean prediction of Minnen,
+  Ballé and Toderici (NeurIPS 2018): a hyper-analysis summarises ``y`` into
+  side information ``z`` (factorized density), from which a hyper-synthesis
+  predicts a location and a scale index for every element of ``y``, coded
+  with ``LocationScaleIndexedEntropyModel(NoisyNormal, 64 scales)``.
+
+Training minimises ``bpp + lmbda * MSE`` (pixels on the 0..255 scale).
+After training, ``make_coders()`` freezes range-coding tables into
+Variables; they are saved with the model, so a reloaded model produces the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tensorcoder.distributions.deep_factorized import DeepFactorized
+from tensorcoder.distributions.deep_factorized import NoisyDeepFactorized
+from tensorcoder.distributions.uniform_noise import NoisyNormal
+from tensorcoder.entropy_models.continuous_batched import (
+    ContinuousBatchedEntropyModel)
+from tensorcoder.entropy_models.continuous_indexed import GeometricScales
+from tensorcoder.entropy_models.continuous_indexed import (
+    LocationScaleIndexedEntropyModel)
+from tensorcoder.layers.gdn import GDN
+from tensorcoder.layers.signal_conv import SignalConv2D
+
+
+def _analysis(filters: int, latents: int, name: str) -> keras.Sequential:
+  conv = lambda f, act: SignalConv2D(
+      f, 5, corr=True, strides_down=2, padding="same_zeros", use_bias=True,
+      activation=act)
+  return keras.Sequential([
+      conv(filters, GDN()), conv(filters, GDN()), conv(filters, GDN()),
+      conv(latents, None)], name=name)
+
+
+def _synthesis(filters: int, name: str) -> keras.Sequential:
+  conv = lambda f, act: SignalConv2D(
+      f, 5, corr=False, strides_up=2, padding="same_zeros", use_bias=True,
+      activation=act)
+  return keras.Sequential([
+      conv(filters, GDN(inverse=True)), conv(filters, GDN(inverse=True)),
+      conv(filters, GDN(inverse=True)), conv(3, None)], name=name)
+
+
+class _Codec(keras.Model):
+  """What both codecs share: padding, the loss, metrics and the tables."""
+
+  # Spatial size multiple the transforms need.
+  factor = 16
+
+  def __init__(self, lmbda: float, **kwargs):
+    super().__init__(**kwargs)
+    self.lmbda = float(lmbda)
+
+  @staticmethod
+  def _to_float(images: tf.Tensor) -> tf.Tensor:
+    return tf.cast(images, tf.float32) / 255.0
+
+  def _pad(self, x: tf.Tensor) -> tf.Tensor:
+    """Pads [B, H, W, 3] to multiples of ``factor`` by edge replication."""
+    shape = tf.shape(x)
+    pad_h = (-shape[1]) % self.factor
+    pad_w = (-shape[2]) % self.factor
+    return tf.pad(x, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]],
+                  mode="SYMMETRIC")
+
+  def rd_loss(self, images: tf.Tensor, training: bool = True) -> dict:
+    """Rate-distortion terms of a batch of uint8-range images [B, H, W, 3]
+    whose sizes are multiples of ``factor``."""
+    x = self._to_float(images)
+    x_hat, bits = self._forward(x, training)
+    num_pixels = tf.cast(tf.reduce_prod(tf.shape(x)[:-1]), tf.float32)
+    bpp = tf.reduce_sum(bits) / num_pixels
+    mse = tf.reduce_mean(tf.math.squared_difference(x, x_hat)) * 255.0**2
+    loss = bpp + self.lmbda * mse
+    psnr = 10 * tf.math.log(255.0**2 / tf.maximum(mse, 1e-10)) / math.log(10)
+    return dict(loss=loss, bpp=bpp, mse=mse, psnr=psnr)
+
+  def get_config(self) -> dict:
+    config = super().get_config()
+    config.update(self._codec_config())
+    return config
+
+  @classmethod
+  def from_config(cls, config: dict):
+    config = dict(config)
+    for key in ("name", "trainable", "dtype"):
+      config.pop(key, None)
+    return cls(**config)
+
+  def compile_for_training(self, learning_rate: float = 1e-4):
+    self.compile(optimizer=keras.optimizers.Adam(learning_rate))
+
+  def train_step(self, data):
+    images = data[0] if isinstance(data, (tuple, list)) else data
+    with tf.GradientTape() as tape:
+      terms = self.rd_loss(images, training=True)
+    variables = self.trainable_variables
+    gradients = tape.gradient(terms["loss"], variables)
+    self.optimizer.apply_gradients(zip(gradients, variables))
+    return terms
+
+  def test_step(self, data):
+    images = data[0] if isinstance(data, (tuple, list)) else data
+    return self.rd_loss(images, training=False)
+
+
+@keras.saving.register_keras_serializable(package="tensorcoder")
+class HyperpriorCodec(_Codec):
+  """Mean-scale hyperprior image codec (see the module docstring).
+
+  Args:
+    num_filters: channels of the hidden layers of the main transforms.
+    num_latents: channels of ``y``.
+    num_hyper_filters: channels of ``z`` and of the hyper transforms.
+    lmbda: rate-distortion trade-off (weight of the MSE).
+    num_scales, scale_min, scale_max: the family of normal priors for ``y``
+      (64 scales from 0.11 to 256 by default, as in the paper).
+    table_shapes: shapes of frozen tables (set by ``make_coders``; given when
+      a saved model is reloaded).
+  """
+
+  factor = 64
+
+  def __init__(self, num_filters: int = 64, num_latents: int = 96,
+               num_hyper_filters: int = 64, lmbda: float = 0.01,
+               num_scales: int = 64, scale_min: float = 0.11,
+               scale_max: float = 256.0,
+               table_shapes: Optional[dict] = None, **kwargs):
+    super().__init__(lmbda=lmbda, **kwargs)
+    self.num_filters = int(num_filters)
+    self.num_latents = int(num_latents)
+    self.num_hyper_filters = int(num_hyper_filters)
+    self.num_scales = int(num_scales)
+    self.scale_min = float(scale_min)
+    self.scale_max = float(scale_max)
+    self.analysis = _analysis(num_filters, num_latents, "analysis")
+    self.synthesis = _synthesis(num_filters, "synthesis")
+    hconv = lambda f, k, s, act, up=False: SignalConv2D(
+        f, k, corr=not up, strides_down=1 if up else s,
+        strides_up=s if up else 1, padding="same_zeros", use_bias=True,
+        activation=act)
+    self.hyper_analysis = keras.Sequential([
+        hconv(num_hyper_filters, 3, 1, "relu"),
+        hconv(num_hyper_filters, 5, 2, "relu"),
+        hconv(num_hyper_filters, 5, 2, None)], name="hyper_analysis")
+    self.hyper_synthesis = keras.Sequential([
+        hconv(num_hyper_filters, 5, 2, "relu", up=True),
+        hconv(num_hyper_filters, 5, 2, "relu", up=True),
+        hconv(2 * num_latents, 3, 1, None, up=True)], name="hyper_synthesis")
+    self.hyperprior_density = DeepFactorized(
+        batch_shape=[num_hyper_filters], name="hyperprior_density")
+    self.scale_fn = GeometricScales(scale_min, scale_max, num_scales)
+    self.z_model = ContinuousBatchedEntropyModel(
+        NoisyDeepFactorized(base=self.hyperprior_density), coding_rank=3,
+        compression=False, bottleneck_dtype="float32")
+    self.y_model = LocationScaleIndexedEntropyModel(
+        NoisyNormal, num_scales, self.scale_fn, coding_rank=3,
+        compression=False, bottleneck_dtype="float32")
+    self.table_shapes = None
+    self.z_coder = self.y_coder = None
+    if table_shapes is not None:
+      self._create_coders(None, table_shapes)
+
+  def _codec_config(self) -> dict:
+    return dict(num_filters=self.num_filters, num_latents=self.num_latents,
+                num_hyper_filters=self.num_hyper_filters, lmbda=self.lmbda,
+                num_scales=self.num_scales, scale_min=self.scale_min,
+                scale_max=self.scale_max, table_shapes=self.table_shapes)
+
+  def build(self, input_shape=None):
+    x = tf.zeros([1, self.factor, self.factor, 3])
+    self._forward(x, training=False)
+    self.built = True
+
+  def _hyper(self, z_hat: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Location and (float) scale index of each element of y."""
+    params = self.hyper_synthesis(z_hat)
+    loc, index = tf.split(params, 2, axis=-1)
+    return loc, index
+
+  def _forward(self, x: tf.Tensor, training: bool):
+    y = self.analysis(x)
+    z = self.hyper_analysis(y)
+    z_tilde, z_bits = self.z_model(z, training=training)
+    loc, index = self._hyper(z_tilde)
+    y_tilde, y_bits = self.y_model(y, index, loc=loc, training=training)
+    x_hat = self.synthesis(y_tilde)
+    return x_hat, tf.reduce_sum(y_bits) + tf.reduce_sum(z_bits)
+
+  def call(self, images, training=False):
+    """Reconstruction of uint8-range images (sizes multiples of 64)."""
+    return self._forward(self._to_float(images), training)[0] * 255.0
+
+  # -- compression -----------------------------------------------------------
+
+  def make_coders(self) -> None:
+    """Freezes the current priors into range-coding tables (Variables)."""
+    z_tables = ContinuousBatchedEntropyModel(
+        NoisyDeepFactorized(base=self.hyperprior_density), coding_rank=3,
+        compression=True, stateless=True, bottleneck_dtype="float32")
+    y_tables = LocationScaleIndexedEntropyModel(
+        NoisyNormal, self.num_scales, self.scale_fn, coding_rank=3,
+        compression=True, stateless=True, bottleneck_dtype="float32")
+    tables = dict(
+        z=(z_tables.cdf, z_tables.cdf_offset, z_tables.quantization_offset),
+        y=(y_tables.cdf, y_tables.cdf_offset))
+    shapes = dict(z=[list(t.shape) for t in tables["z"]],
+                  y=[list(t.shape) for t in tables["y"]])
+    if self.table_shapes is not None and shapes != self.table_shapes:
+      raise RuntimeError("the model already has tables of other shapes; "
+                         "create a new model from this one's weights")
+    self._create_coders(tables, shapes)
+
+  def _create_coders(self, tables, shapes) -> None:
+    if self.z_coder is None:
+      # Keras locks a built model's state; the coders are added after
+      # training, deliberately.
+      tracker = getattr(self, "_tracker", None)
+      if tracker is not None:
+        tracker.unlock()
+      try:
+        self._add_coders(shapes)
+      finally:
+        if tracker is not None and self.built:
+          tracker.lock()
+    if tables is not None:
+      self.z_coder.set_weights([np.asarray(t) for t in tables["z"]])
+      self.y_coder.set_weights([np.asarray(t) for t in tables["y"]])
+
+  def _add_coders(self, shapes) -> None:
+    self.z_coder = ContinuousBatchedEntropyModel(
+        prior_shape=[self.num_hyper_filters], coding_rank=3,
+        compression=True, cdf_shapes=shapes["z"][:2],
+        quantization_offset=np.zeros(shapes["z"][2], np.float32),
+        bottleneck_dtype="float32", name="z_coder")
+    self.y_coder = LocationScaleIndexedEntropyModel(
+        num_scales=self.num_scales, coding_rank=3, compression=True,
+        cdf_shapes=shapes["y"], bottleneck_dtype="float32", name="y_coder")
+    self.table_shapes = shapes
+
+  def _check_coders(self) -> None:
+    if self.z_coder is None:
+      raise RuntimeError("this model has no range-coding tables; call "
+                         "make_coders() after training")
+
+  def compress(self, image) -> tuple[list[bytes], tuple[int, ...]]:
+    """Compresses one uint8 image [H, W, 3].
+
+    Returns:
+      ``([y_string, z_string], z_shape)``: the strings and the spatial shape
+      of z that ``decompress`` needs (with the image shape).
+    """
+    self._check_coders()
+    x = self._pad(self._to_float(tf.convert_to_tensor(image)[None]))
+    y = self.analysis(x)
+    z = self.hyper_analysis(y)
+    z_strings = self.z_coder.compress(z)
+    z_hat = self.z_coder.decompress(z_strings, tf.shape(z)[1:-1])
+    loc, index = self._hyper(z_hat)
+    y_strings = self.y_coder.compress(y, index, loc=loc)
+    z_shape = tuple(int(d) for d in z.shape[1:3])
+    return [y_strings.numpy()[0], z_strings.numpy()[0]], z_shape
+
+  def decompress(self, strings, image_shape, z_shape) -> np.ndarray:
+    """Decodes ``compress``'s strings into a uint8 image of ``image_shape``."""
+    self._check_coders()
+    y_string, z_string = strings
+    z_hat = self.z_coder.decompress(tf.constant([z_string]), list(z_shape))
+    loc, index = self._hyper(z_hat)
+    y_hat = self.y_coder.decompress(tf.constant([y_string]), index, loc=loc)
+    x_hat = self.synthesis(y_hat)[0]
+    height, width = image_shape[:2]
+    x_hat = x_hat[:height, :width]
+    return tf.cast(tf.round(tf.clip_by_value(x_hat * 255, 0, 255)),
+                   tf.uint8).numpy()
