@@ -16,13 +16,29 @@ import importlib
 __version__ = "0.1.0"
 
 # Top-level name -> the module defining it.
-_LAZY = {
-    "PowerLawEntropyModel": "tensorcoder.entropy_models",
-    "round_st": "tensorcoder.entropy_models",
-}
+_LAZY = {}
+for _name in ("ContinuousBatchedEntropyModel", "ContinuousIndexedEntropyModel",
+              "LocationScaleIndexedEntropyModel", "GeometricScales",
+              "UniversalBatchedEntropyModel", "UniversalIndexedEntropyModel",
+              "PowerLawEntropyModel", "LaplaceEntropyModel",
+              "EntropyBottleneck"):
+  _LAZY[_name] = "tensorcoder.entropy_models"
+for _name in ("GDN", "GDNParameter", "RDFTParameter", "SignalConv2D",
+              "SoftRound", "SoftRoundConditionalMean"):
+  _LAZY[_name] = "tensorcoder.layers"
+for _name in ("round_st", "soft_round", "soft_round_inverse",
+              "soft_round_conditional_mean"):
+  _LAZY[_name] = "tensorcoder.ops.round_ops"
+for _name in ("lower_bound", "upper_bound", "perturb_and_apply"):
+  _LAZY[_name] = "tensorcoder.ops.math_ops"
 for _name in ("Normal", "Logistic", "Laplace", "UniformNoiseAdapter",
               "NoisyNormal", "NoisyLogistic", "NoisyLaplace",
-              "NoisyNormalMixture", "NoisyLogisticMixture", "lower_tail",
+              "NoisyNormalMixture", "NoisyLogisticMixture", "DeepFactorized",
+              "NoisyDeepFactorized", "MonotonicAdapter", "RoundAdapter",
+              "NoisyRoundAdapter", "NoisyRoundedNormal",
+              "NoisyRoundedDeepFactorized", "SoftRoundAdapter",
+              "NoisySoftRoundAdapter", "NoisySoftRoundedNormal",
+              "NoisySoftRoundedDeepFactorized", "lower_tail",
               "upper_tail", "quantization_offset"):
   _LAZY[_name] = "tensorcoder.distributions"
 for _name in (
@@ -31,7 +47,7 @@ for _name in (
     "create_range_decoder", "entropy_decode_channel", "entropy_decode_index",
     "entropy_decode_finalize", "pmf_to_quantized_cdf",
     "run_length_gamma_encode", "run_length_gamma_decode", "run_length_encode",
-    "run_length_decode", "uniform_noise", "add_uniform_noise",
+    "run_length_decode", "pmfs_to_cdf_lookup", "uniform_noise", "add_uniform_noise",
     "stochastic_round", "noisy_normal_log_likelihood"):
   _LAZY[_name] = "tensorcoder.ops"
 del _name

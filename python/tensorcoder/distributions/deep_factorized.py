@@ -129,28 +129,33 @@ class DeepFactorized(keras.layers.Layer):
   def _from_channels(self, y: tf.Tensor, shape: tf.Tensor) -> tf.Tensor:
     return tf.reshape(tf.transpose(y[:, 0, :]), shape)
 
-  def _logits_and_slope(self, x: tf.Tensor, slope: bool):
+  def _logits_and_slope(self, x: tf.Tensor, slope: bool,
+                        stop_gradient: bool = False):
     """The network's output (logit of the CDF) and, optionally, its
-    derivative with respect to x, propagated in forward mode."""
+    derivative with respect to x, propagated in forward mode. With
+    ``stop_gradient`` the parameters get no gradient (x still does)."""
+    read = tf.stop_gradient if stop_gradient else tf.convert_to_tensor
     logits = x
     derivative = tf.ones_like(x) if slope else None
     for k, (matrix, bias) in enumerate(zip(self._matrices, self._biases)):
-      weights = tf.nn.softplus(tf.convert_to_tensor(matrix))
-      logits = tf.linalg.matmul(weights, logits) + bias
+      weights = tf.nn.softplus(read(matrix))
+      logits = tf.linalg.matmul(weights, logits) + read(bias)
       if slope:
         derivative = tf.linalg.matmul(weights, derivative)
       if k < len(self._factors):
-        factor = tf.math.tanh(tf.convert_to_tensor(self._factors[k]))
+        factor = tf.math.tanh(read(self._factors[k]))
         t = tf.math.tanh(logits)
         if slope:
           derivative *= 1 + factor * (1 - t * t)
         logits += factor * t
     return logits, derivative
 
-  def logits_cumulative(self, x) -> tf.Tensor:
-    """logit(CDF(x)), broadcast against the batch shape."""
+  def logits_cumulative(self, x, stop_gradient: bool = False) -> tf.Tensor:
+    """logit(CDF(x)), broadcast against the batch shape; ``stop_gradient``
+    keeps gradients from reaching the density's parameters."""
     x, shape = self._to_channels(x)
-    return self._from_channels(self._logits_and_slope(x, False)[0], shape)
+    return self._from_channels(
+        self._logits_and_slope(x, False, stop_gradient)[0], shape)
 
   def log_cdf(self, x) -> tf.Tensor:
     return -tf.math.softplus(-self.logits_cumulative(x))

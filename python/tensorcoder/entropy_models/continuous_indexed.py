@@ -165,7 +165,7 @@ class ContinuousIndexedEntropyModel(
                        "their cdf_shapes")
     self._init_tables(cdf, cdf_offset, cdf_shapes)
     if self.compression:
-      rows = int(np.prod(self._index_ranges))
+      rows = int(np.prod(self._index_ranges)) * self._tables_per_index()
       if self._cdf_offset.shape[0] != rows:
         raise ValueError(f"the tables have {self._cdf_offset.shape[0]} rows, "
                          f"index_ranges {self._index_ranges} need {rows}")
@@ -219,6 +219,10 @@ class ContinuousIndexedEntropyModel(
 
   def _tables_from_prior(self):
     return self._build_tables(self._prior)
+
+  def _tables_per_index(self) -> int:
+    """Table rows per index value (more for universal quantization)."""
+    return 1
 
   def _bounds(self, indexes: tf.Tensor) -> tf.Tensor:
     """Largest valid index, shaped to broadcast against ``indexes``."""

@@ -16,9 +16,7 @@ import tensorflow as tf
 from tensorcoder import ops
 
 
-def round_st(x: tf.Tensor) -> tf.Tensor:
-  """Rounds ``x`` with a straight-through (identity) gradient."""
-  return x + tf.stop_gradient(tf.round(x) - x)
+from tensorcoder.ops.round_ops import round_st  # pylint: disable=g-bad-import-order
 
 
 class PowerLawEntropyModel(tf.Module):
@@ -97,7 +95,7 @@ class PowerLawEntropyModel(tf.Module):
         message="bottleneck values must round into the int32 range")
     symbols = tf.reshape(tf.cast(rounded, tf.int32),
                          tf.concat([[-1], coding_shape], 0))
-    strings = tf.map_fn(ops.run_length_gamma_encode, symbols,
+    strings = tf.map_fn(self._encode_fn, symbols,
                         fn_output_signature=tf.string)
     return tf.reshape(strings, batch_shape)
 
@@ -108,11 +106,17 @@ class PowerLawEntropyModel(tf.Module):
     code_shape = tf.convert_to_tensor(code_shape, tf.int32)
     flat = tf.reshape(strings, [-1])
     symbols = tf.map_fn(
-        lambda s: ops.run_length_gamma_decode(s, code_shape), flat,
+        lambda s: self._decode_fn(s, code_shape), flat,
         fn_output_signature=tf.int32)
     values = tf.reshape(symbols,
                         tf.concat([tf.shape(strings), code_shape], 0))
     return tf.cast(values, self.bottleneck_dtype)
+
+  def _encode_fn(self, symbols: tf.Tensor) -> tf.Tensor:
+    return ops.run_length_gamma_encode(symbols)
+
+  def _decode_fn(self, string: tf.Tensor, shape: tf.Tensor) -> tf.Tensor:
+    return ops.run_length_gamma_decode(string, shape)
 
   def get_config(self) -> dict:
     return {"coding_rank": self.coding_rank, "alpha": self.alpha,

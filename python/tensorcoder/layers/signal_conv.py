@@ -104,7 +104,8 @@ class SignalConv2D(keras.layers.Layer):
     if self.use_bias:
       self.bias = self.add_weight(name="bias", shape=(self.filters,),
                                   initializer=self.bias_initializer)
-    if isinstance(self.activation, keras.layers.Layer):
+    if (isinstance(self.activation, keras.layers.Layer) and
+        not self.activation.built):
       self.activation.build(tuple(input_shape[:-1]) + (self.filters,))
 
   @property

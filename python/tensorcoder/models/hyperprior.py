@@ -288,3 +288,94 @@ class HyperpriorCodec(_Codec):
     x_hat = x_hat[:height, :width]
     return tf.cast(tf.round(tf.clip_by_value(x_hat * 255, 0, 255)),
                    tf.uint8).numpy()
+
+
+@keras.saving.register_keras_serializable(package="tensorcoder")
+class FactorizedPriorCodec(_Codec):
+  """Factorized-prior image codec of Ballé et al. (ICLR 2017): ``y`` is
+  coded with a ``ContinuousBatchedEntropyModel`` over a per-channel
+  ``NoisyDeepFactorized`` density.
+
+  Args:
+    num_filters: channels of the hidden layers.
+    num_latents: channels of ``y``.
+    lmbda: rate-distortion trade-off.
+    table_shapes: shapes of frozen tables (from ``make_coders``).
+  """
+
+  def __init__(self, num_filters: int = 64, num_latents: int = 96,
+               lmbda: float = 0.01, table_shapes: Optional[list] = None,
+               **kwargs):
+    super().__init__(lmbda=lmbda, **kwargs)
+    self.num_filters = int(num_filters)
+    self.num_latents = int(num_latents)
+    self.analysis = _analysis(num_filters, num_latents, "analysis")
+    self.synthesis = _synthesis(num_filters, "synthesis")
+    self.density = DeepFactorized(batch_shape=[num_latents], name="density")
+    self.y_model = ContinuousBatchedEntropyModel(
+        NoisyDeepFactorized(base=self.density), coding_rank=3,
+        compression=False, bottleneck_dtype="float32")
+    self.table_shapes = None
+    self.y_coder = None
+    if table_shapes is not None:
+      self._add_coder(table_shapes)
+
+  def _codec_config(self) -> dict:
+    return dict(num_filters=self.num_filters, num_latents=self.num_latents,
+                lmbda=self.lmbda, table_shapes=self.table_shapes)
+
+  def build(self, input_shape=None):
+    self._forward(tf.zeros([1, self.factor, self.factor, 3]), False)
+    self.built = True
+
+  def _forward(self, x: tf.Tensor, training: bool):
+    y_tilde, bits = self.y_model(self.analysis(x), training=training)
+    return self.synthesis(y_tilde), tf.reduce_sum(bits)
+
+  def call(self, images, training=False):
+    return self._forward(self._to_float(images), training)[0] * 255.0
+
+  def _add_coder(self, shapes) -> None:
+    tracker = getattr(self, "_tracker", None)
+    if tracker is not None:
+      tracker.unlock()
+    try:
+      self.y_coder = ContinuousBatchedEntropyModel(
+          prior_shape=[self.num_latents], coding_rank=3, compression=True,
+          cdf_shapes=shapes[:2],
+          quantization_offset=np.zeros(shapes[2], np.float32),
+          bottleneck_dtype="float32", name="y_coder")
+      self.table_shapes = shapes
+    finally:
+      if tracker is not None and self.built:
+        tracker.lock()
+
+  def make_coders(self) -> None:
+    """Freezes the current density into range-coding tables."""
+    tables = ContinuousBatchedEntropyModel(
+        NoisyDeepFactorized(base=self.density), coding_rank=3,
+        compression=True, stateless=True, bottleneck_dtype="float32")
+    values = (tables.cdf, tables.cdf_offset, tables.quantization_offset)
+    shapes = [list(t.shape) for t in values]
+    if self.y_coder is None:
+      self._add_coder(shapes)
+    elif shapes != self.table_shapes:
+      raise RuntimeError("the model already has tables of other shapes")
+    self.y_coder.set_weights([np.asarray(t) for t in values])
+
+  def compress(self, image) -> tuple[list[bytes], tuple[int, ...]]:
+    """``([y_string], y_shape)`` for one uint8 image [H, W, 3]."""
+    if self.y_coder is None:
+      raise RuntimeError("call make_coders() after training")
+    x = self._pad(self._to_float(tf.convert_to_tensor(image)[None]))
+    y = self.analysis(x)
+    return ([self.y_coder.compress(y).numpy()[0]],
+            tuple(int(d) for d in y.shape[1:3]))
+
+  def decompress(self, strings, image_shape, y_shape) -> np.ndarray:
+    if self.y_coder is None:
+      raise RuntimeError("call make_coders() after training")
+    y_hat = self.y_coder.decompress(tf.constant(strings[:1]), list(y_shape))
+    x_hat = self.synthesis(y_hat)[0][:image_shape[0], :image_shape[1]]
+    return tf.cast(tf.round(tf.clip_by_value(x_hat * 255, 0, 255)),
+                   tf.uint8).numpy()
