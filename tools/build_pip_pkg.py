@@ -48,7 +48,7 @@ def package_files(root: str) -> list[str]:
     for name in sorted(names):
       if name.endswith("_test.py") or name.endswith(".cc"):
         continue
-      if name.endswith((".py", ".pyi", ".so")):
+      if name.endswith((".py", ".pyi", ".so", ".keras")):
         path = os.path.join(directory, name)
         files.append(os.path.relpath(path, root))
   return sorted(files)
@@ -81,6 +81,12 @@ def metadata(tf: str | None) -> str:
         "Provides-Extra: tf",
         f"Requires-Dist: tensorflow<{major}.{int(minor) + 1},>={major}.{minor}"
         "; extra == \"tf\"",
+        "Provides-Extra: image",
+        f"Requires-Dist: tensorflow<{major}.{int(minor) + 1},>={major}.{minor}"
+        "; extra == \"image\"",
+        "Requires-Dist: pillow>=10; extra == \"image\"",
+        "Requires-Dist: matplotlib>=3.8; extra == \"image\"",
+        "Requires-Dist: scikit-image>=0.22; extra == \"image\"",
     ]
   return "\n".join(lines) + "\n\nSee README.md.\n"
 

@@ -71,12 +71,14 @@ class _Codec(keras.Model):
     return tf.cast(images, tf.float32) / 255.0
 
   def _pad(self, x: tf.Tensor) -> tf.Tensor:
-    """Pads [B, H, W, 3] to multiples of ``factor`` by edge replication."""
+    """Pads [B, H, W, 3] to multiples of ``factor`` by repeating the last
+    row and column (works for any size, 1x1 included)."""
     shape = tf.shape(x)
-    pad_h = (-shape[1]) % self.factor
-    pad_w = (-shape[2]) % self.factor
-    return tf.pad(x, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]],
-                  mode="SYMMETRIC")
+    height = shape[1] + (-shape[1]) % self.factor
+    width = shape[2] + (-shape[2]) % self.factor
+    rows = tf.minimum(tf.range(height), shape[1] - 1)
+    columns = tf.minimum(tf.range(width), shape[2] - 1)
+    return tf.gather(tf.gather(x, rows, axis=1), columns, axis=2)
 
   def rd_loss(self, images: tf.Tensor, training: bool = True) -> dict:
     """Rate-distortion terms of a batch of uint8-range images [B, H, W, 3]

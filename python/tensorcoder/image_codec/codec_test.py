@@ -1,0 +1,186 @@
+"""Tests of the image codec: training, container, files, odd inputs."""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # pylint: disable=g-import-not-at-top
+import numpy as np  # pylint: disable=g-import-not-at-top
+import pytest  # pylint: disable=g-import-not-at-top
+from PIL import Image  # pylint: disable=g-import-not-at-top
+
+from tensorcoder import cli  # pylint: disable=g-import-not-at-top
+from tensorcoder.image_codec import codec  # pylint: disable=g-import-not-at-top
+from tensorcoder.image_codec import container  # pylint: disable=g-import-not-at-top
+from tensorcoder.image_codec import images  # pylint: disable=g-import-not-at-top
+from tensorcoder.image_codec import train  # pylint: disable=g-import-not-at-top
+from tensorcoder.models import FactorizedPriorCodec  # pylint: disable=g-import-not-at-top
+from tensorcoder.models import HyperpriorCodec  # pylint: disable=g-import-not-at-top
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+  """A small model trained for a few steps by the train command's code."""
+  directory = str(tmp_path_factory.mktemp("model"))
+  config = train.TrainConfig(
+      data=("skimage:astronaut.png", "skimage:rocket.jpg"),
+      model_dir=directory, steps=40, patch_size=64, batch_size=2,
+      learning_rate=1e-3, checkpoint_every=20, num_filters=8, num_latents=8,
+      num_hyper_filters=8)
+  path = train.train(config, log=lambda *_: None)
+  return path, directory, config, None
+
+
+def photo(height=48, width=40, seed=0):
+  rng = np.random.default_rng(seed)
+  y, x = np.mgrid[:height, :width]
+  base = np.stack([np.sin(x / 5.0), np.cos(y / 7.0), np.sin((x + y) / 9.0)],
+                  -1)
+  return np.clip(128 + 90 * base + rng.normal(0, 8, base.shape), 0,
+                 255).astype(np.uint8)
+
+
+def test_training_decreases_the_loss():
+  keras.utils.set_random_seed(0)
+  model = HyperpriorCodec(num_filters=8, num_latents=8, num_hyper_filters=8,
+                          lmbda=0.01)
+  model.build()
+  optimizer = keras.optimizers.Adam(1e-3)
+  batch = images.random_patches([images.load("skimage:astronaut.png")], 64,
+                                4, np.random.default_rng(0))
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  losses = []
+  for _ in range(30):
+    with tf.GradientTape() as tape:
+      loss = model.rd_loss(batch, training=True)["loss"]
+    variables = model.trainable_variables
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    losses.append(float(loss))
+  assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
+
+
+def test_file_round_trip_equals_in_memory_decoder(tiny_model, tmp_path):
+  path, *_ = tiny_model
+  image = photo(70, 90)
+  source = str(tmp_path / "in.png")
+  Image.fromarray(image).save(source)
+  model = codec.load_model(path)
+  strings, side = model.compress(image)
+  in_memory = model.decompress(strings, image.shape, side)
+  codec.compress_file(source, str(tmp_path / "x.tci"), path)
+  codec.decompress_file(str(tmp_path / "x.tci"), str(tmp_path / "out.png"),
+                        path)
+  np.testing.assert_array_equal(images.load(str(tmp_path / "out.png")),
+                                in_memory)
+
+
+def test_reloaded_model_gives_the_same_bytes(tiny_model, tmp_path):
+  path, *_ = tiny_model
+  image = photo(64, 64, seed=2)
+  first = codec.compress_array(image, path)
+  clone_path = str(tmp_path / "clone.keras")
+  keras.models.load_model(path).save(clone_path)
+  clone = keras.models.load_model(clone_path)
+  strings, _ = clone.compress(image)
+  assert container.unpack(first).strings == tuple(strings)
+
+
+def test_training_resumes_from_checkpoint(tiny_model):
+  _, directory, config, _ = tiny_model
+  logs = []
+  resumed = train.TrainConfig(**{**config.__dict__, "steps": 45})
+  train.train(resumed, log=logs.append)
+  assert any("resumed" in line and "step 40" in line for line in logs)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (17, 31), (65, 3), (130, 70)])
+def test_odd_sizes(tiny_model, shape):
+  path, *_ = tiny_model
+  image = photo(*shape, seed=3)
+  decoded = codec.decompress_bytes(codec.compress_array(image, path), path)
+  assert decoded.shape == image.shape and decoded.dtype == np.uint8
+
+
+def test_grayscale_rgba_and_bad_files(tiny_model, tmp_path):
+  path, *_ = tiny_model
+  gray = str(tmp_path / "gray.png")
+  Image.fromarray(photo()[..., 0]).save(gray)
+  rgba = str(tmp_path / "rgba.png")
+  Image.fromarray(np.dstack([photo(), np.full(photo().shape[:2], 100,
+                                               np.uint8)])).save(rgba)
+  for source in (gray, rgba):
+    info = codec.compress_file(source, source + ".tci", path)
+    assert info["shape"][2] == 3
+  empty = str(tmp_path / "empty.png")
+  open(empty, "wb").close()
+  text = str(tmp_path / "text.png")
+  with open(text, "w") as f:
+    f.write("not an image")
+  with pytest.raises(images.ImageError, match="empty"):
+    codec.compress_file(empty, str(tmp_path / "e.tci"), path)
+  with pytest.raises(images.ImageError, match="not an image"):
+    codec.compress_file(text, str(tmp_path / "t.tci"), path)
+  assert not os.path.exists(str(tmp_path / "e.tci"))
+
+
+def test_container_rejects_bad_files(tiny_model, tmp_path):
+  path, *_ = tiny_model
+  data = codec.compress_array(photo(), path)
+  assert container.unpack(data).height == 48
+  cases = {
+      "truncated": data[:-7],
+      "magic": b"XXXX" + data[4:],
+      "version": data[:4] + bytes([9]) + data[5:],
+      "checksum": (data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 1])
+                   + data[len(data) // 2 + 1:]),
+      "unexpected bytes": data[:-4] + b"\0\0" + data[-4:],
+  }
+  messages = {"truncated": "truncated|checksum", "magic": "magic",
+              "version": "version 9", "checksum": "checksum",
+              "unexpected bytes": "unexpected|checksum"}
+  for name, bad in cases.items():
+    with pytest.raises(container.ContainerError, match=messages[name]):
+      codec.decompress_bytes(bad, path)
+    source = str(tmp_path / f"{name}.tci")
+    with open(source, "wb") as f:
+      f.write(bad)
+    target = str(tmp_path / f"{name}.png")
+    assert cli.main(["decompress", source, target, "--model", path]) == 1
+    assert not os.path.exists(target)  # Never a partial output.
+  with pytest.raises(container.ContainerError, match="truncated"):
+    container.unpack(data[:8])
+
+
+def test_factorized_prior_codec_round_trip():
+  model = FactorizedPriorCodec(num_filters=8, num_latents=8)
+  model.build()
+  model.make_coders()
+  image = photo(33, 47)
+  strings, side = model.compress(image)
+  decoded = model.decompress(strings, image.shape, side)
+  assert decoded.shape == image.shape
+
+
+def test_cli_compress_decompress(tiny_model, tmp_path):
+  path, *_ = tiny_model
+  source = str(tmp_path / "a.png")
+  Image.fromarray(photo(40, 50)).save(source)
+  assert cli.main(["compress", source, "--model", path]) == 0
+  assert os.path.exists(str(tmp_path / "a.tci"))
+  assert cli.main(["decompress", str(tmp_path / "a.tci"),
+                   str(tmp_path / "b.png"), "--model", path]) == 0
+  assert images.load(str(tmp_path / "b.png")).shape == (40, 50, 3)
+
+
+def test_default_model_is_embedded_and_decodes():
+  _, default = codec.model_path(None)
+  assert os.path.exists(default) and os.path.getsize(default) < 8 << 20
+  image = photo(64, 80, seed=5)
+  data = codec.compress_array(image)
+  decoded = codec.decompress_bytes(data)
+  assert images.psnr(image, decoded) > 20
+
+
+if __name__ == "__main__":
+  sys.exit(pytest.main([__file__, "-q"]))
