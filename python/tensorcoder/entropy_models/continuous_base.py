@@ -31,9 +31,6 @@ import tensorflow as tf
 from tensorcoder import ops
 from tensorcoder.distributions import helpers
 
-_MAX_SAFE_MAGNITUDE = 2.0**30  # |values| the escape code accepts.
-
-
 def global_compute_dtype() -> tf.DType:
   """The compute dtype of Keras' global dtype policy (float16 under
   mixed_float16), the default bottleneck dtype, as in TFC."""
@@ -65,23 +62,11 @@ def sum_over_coding_dims(values: tf.Tensor, coding_rank: int) -> tf.Tensor:
   return tf.reduce_sum(values, axis=list(range(-coding_rank, 0)))
 
 
-def check_finite_and_small(values: tf.Tensor, what: str):
-  """An assertion (InvalidArgumentError) that the values can be coded."""
-  wide = tf.cast(values, tf.float64)
-  codable = tf.reduce_all(tf.abs(wide) < _MAX_SAFE_MAGNITUDE)  # False: NaN.
-  return tf.debugging.assert_equal(
-      codable, True,
-      message=f"{what} must be finite with magnitude below 2**30 to be coded")
-
-
-def quantize_to_int32(values: tf.Tensor, offset=None) -> tf.Tensor:
-  """round(values - offset) as int32, computed in float32 or wider (so that
-  bfloat16/float16 inputs round exactly as their float32 values)."""
-  wide = values if values.dtype in (tf.float32, tf.float64) else tf.cast(
-      values, tf.float32)
-  if offset is not None:
-    wide -= tf.cast(offset, wide.dtype)
-  return tf.cast(tf.round(wide), tf.int32)
+def as_coding_float(values: tf.Tensor) -> tf.Tensor:
+  """float32/float64 values as they are, half-precision ones as float32."""
+  if values.dtype in (tf.float32, tf.float64):
+    return values
+  return tf.cast(values, tf.float32)
 
 
 class ContinuousEntropyModelBase(keras.layers.Layer):
@@ -297,6 +282,27 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
 
   def _tables_from_prior(self):
     raise NotImplementedError
+
+  # -- coding ----------------------------------------------------------------
+
+  def _encode_units(self, values: tf.Tensor, rows=None) -> tf.Tensor:
+    """Codes [batch..., N] values (already minus their quantization
+    offsets) into one string per row of the batch: round, subtract the
+    rows' cdf_offset and range-code, in one fused op. ``rows`` gives each
+    value's table row; None means row i mod (number of rows)."""
+    if values.dtype not in (tf.float32, tf.float64):
+      values = tf.cast(values, tf.float32)
+    return ops.entropy_model_encode(
+        values, tf.zeros([0], tf.int32) if rows is None else rows,
+        self._cdf, self._cdf_offset, indexed=rows is not None)
+
+  def _decode_units(self, strings: tf.Tensor, count, rows=None,
+                    check: bool = True) -> tf.Tensor:
+    """Inverse of ``_encode_units``: float32 [strings.shape..., count]."""
+    return ops.entropy_model_decode(
+        strings, tf.zeros([0], tf.int32) if rows is None else rows,
+        tf.cast(count, tf.int32), self._cdf, self._cdf_offset,
+        T=tf.float32, indexed=rows is not None, check=check)
 
   # -- rates -----------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from typing import Optional
 
 import tensorflow as tf
 
-from tensorcoder import ops
 from tensorcoder.distributions import helpers
 from tensorcoder.entropy_models import continuous_base
 from tensorcoder.ops import round_ops
@@ -184,7 +183,9 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
 
     Values outside the tables' range are coded with the overflow escape, so
     every finite value with magnitude below 2**30 round-trips to its
-    quantized value.
+    quantized value (others raise InvalidArgumentError). Coding units of
+    2**17 or more values are split into chunks coded in parallel (see
+    docs/FORMAT.md); smaller ones give TFC's bytes.
 
     Returns:
       A string tensor of the bottleneck's shape without its ``coding_rank``
@@ -193,17 +194,11 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
     self._check_compression()
     bottleneck = self._convert(bottleneck)
     shape = tf.shape(bottleneck)
-    rank = tf.rank(bottleneck)
-    batch_shape = shape[:rank - self.coding_rank]
-    check = continuous_base.check_finite_and_small(bottleneck, "bottleneck")
-    with tf.control_dependencies([check]):
-      symbols = continuous_base.quantize_to_int32(
-          bottleneck, self._fixed_offset)
-    symbols -= tf.reshape(self._cdf_offset, self._prior_shape)
-    symbols = tf.reshape(symbols, tf.concat([batch_shape, [-1]], 0))
-    handle = ops.create_range_encoder(batch_shape, self._cdf)
-    handle = ops.entropy_encode_channel(handle, symbols)
-    return ops.entropy_encode_finalize(handle)
+    batch_shape = shape[:tf.rank(bottleneck) - self.coding_rank]
+    values = continuous_base.as_coding_float(bottleneck)
+    values -= tf.cast(tf.convert_to_tensor(self._fixed_offset), values.dtype)
+    return self._encode_units(
+        tf.reshape(values, tf.concat([batch_shape, [-1]], 0)))
 
   def decompress(self, strings, broadcast_shape) -> tf.Tensor:
     """Decodes strings of ``compress``.
@@ -215,7 +210,8 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
 
     Returns:
       The quantized bottleneck, of shape ``strings.shape + broadcast_shape
-      + prior_shape`` and dtype ``bottleneck_dtype``.
+      + prior_shape`` and dtype ``bottleneck_dtype``. Corrupt strings raise
+      DataLossError (unless ``decode_sanity_check=False``).
     """
     self._check_compression()
     strings = tf.convert_to_tensor(strings, tf.string)
@@ -229,19 +225,10 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
                        f"{broadcast_shape.shape}")
     count = tf.reduce_prod(broadcast_shape) * max(
         1, self._prior_shape.num_elements())
-    handle = ops.create_range_decoder(strings, self._cdf)
-    handle, symbols = ops.entropy_decode_channel(handle, [count])
-    success = ops.entropy_decode_finalize(handle)
-    checks = []
-    if self._decode_sanity_check:
-      checks.append(tf.debugging.assert_equal(
-          success, True, message="corrupt or truncated string(s): the "
-          "decoder did not end where the encoder did"))
-    with tf.control_dependencies(checks):
-      symbols = tf.reshape(symbols, tf.concat(
-          [tf.shape(strings), broadcast_shape, self.prior_shape_tensor()], 0))
-    symbols += tf.reshape(self._cdf_offset, self._prior_shape)
-    values = tf.cast(symbols, tf.float32)
+    values = self._decode_units(strings, count,
+                                check=self._decode_sanity_check)
+    values = tf.reshape(values, tf.concat(
+        [tf.shape(strings), broadcast_shape, self.prior_shape_tensor()], 0))
     values += tf.convert_to_tensor(self._fixed_offset)
     return tf.cast(values, self.bottleneck_dtype)
 

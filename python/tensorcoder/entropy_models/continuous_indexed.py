@@ -17,7 +17,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tensorcoder import ops
 from tensorcoder.entropy_models import continuous_base
 from tensorcoder.ops import math_ops
 from tensorcoder.ops import round_ops
@@ -260,16 +259,23 @@ class ContinuousIndexedEntropyModel(
     return math_ops.upper_bound(indexes, self._bounds(indexes))
 
   def _row_indexes(self, indexes: tf.Tensor):
-    """Table rows of the indexes, and the assertion that guards them."""
+    """Table rows of the indexes, and assertions guarding them.
+
+    Integer indexes of a single range are checked by the coding op itself
+    (an InvalidArgumentError naming the index and its position); with several
+    ranges each channel is checked here, before the channels are flattened
+    into a row. Float indexes are clipped to the ranges and rounded.
+    """
     checks = []
     if indexes.dtype.is_integer:
       indexes = tf.cast(indexes, tf.int32)
-      bounds = self._bounds(indexes)
-      checks.append(tf.debugging.assert_non_negative(
-          indexes, message="indexes must be non-negative"))
-      checks.append(tf.debugging.assert_less_equal(
-          indexes, bounds, message=f"indexes must be below index_ranges "
-          f"{self._index_ranges}"))
+      if self._channel_axis is not None:
+        bounds = self._bounds(indexes)
+        checks.append(tf.debugging.assert_non_negative(
+            indexes, message="indexes must be non-negative"))
+        checks.append(tf.debugging.assert_less_equal(
+            indexes, bounds, message=f"indexes must be below index_ranges "
+            f"{self._index_ranges}"))
     elif indexes.dtype.is_floating:
       wide = tf.cast(indexes, tf.float32)
       checks.append(tf.debugging.assert_all_finite(
@@ -283,8 +289,9 @@ class ContinuousIndexedEntropyModel(
                       f"{indexes.dtype.name}")
     if self._channel_axis is not None:
       strides = np.cumprod((1,) + self._index_ranges[:0:-1])[::-1]
-      indexes = tf.tensordot(indexes, tf.constant(strides, tf.int32),
-                             [[self._channel_axis], [0]])
+      with tf.control_dependencies(checks):
+        indexes = tf.tensordot(indexes, tf.constant(strides, tf.int32),
+                               [[self._channel_axis], [0]])
     return indexes, checks
 
   def _convert(self, bottleneck) -> tf.Tensor:
@@ -331,6 +338,9 @@ class ContinuousIndexedEntropyModel(
   def compress(self, bottleneck, indexes) -> tf.Tensor:
     """Codes the rounded bottleneck with the rows its indexes select.
 
+    Coding units of 2**17 or more values are split into chunks coded in
+    parallel (docs/FORMAT.md); smaller ones give TFC's bytes.
+
     Returns:
       Strings of the bottleneck's shape without its coding dimensions.
     """
@@ -339,53 +349,43 @@ class ContinuousIndexedEntropyModel(
     indexes = tf.convert_to_tensor(indexes)
     self._check_index_shape(bottleneck, indexes)
     rows, checks = self._row_indexes(indexes)
-    checks.append(continuous_base.check_finite_and_small(bottleneck,
-                                                         "bottleneck"))
     shape = tf.shape(bottleneck)
-    batch_shape = shape[:tf.rank(bottleneck) - self.coding_rank]
+    flat_shape = tf.concat([shape[:tf.rank(bottleneck) - self.coding_rank],
+                            [-1]], 0)
     with tf.control_dependencies(checks):
-      symbols = continuous_base.quantize_to_int32(bottleneck)
-      rows = tf.broadcast_to(rows, shape)
-    symbols -= tf.gather(self._cdf_offset, rows)
-    flat_shape = tf.concat([batch_shape, [-1]], 0)
-    handle = ops.create_range_encoder(batch_shape, self._cdf)
-    handle = ops.entropy_encode_index(handle, tf.reshape(rows, flat_shape),
-                                      tf.reshape(symbols, flat_shape))
-    return ops.entropy_encode_finalize(handle)
+      rows = tf.reshape(tf.broadcast_to(rows, shape), flat_shape)
+    values = tf.reshape(continuous_base.as_coding_float(bottleneck),
+                        flat_shape)
+    return self._encode_units(values, rows)
 
   def decompress(self, strings, indexes) -> tf.Tensor:
     """Decodes strings of ``compress`` given the same indexes.
 
     Returns:
       The quantized bottleneck (the indexes' shape without index channels).
+      Corrupt strings raise DataLossError (unless
+      ``decode_sanity_check=False``).
     """
     self._check_compression()
     strings = tf.convert_to_tensor(strings, tf.string)
     indexes = tf.convert_to_tensor(indexes)
     rows, checks = self._row_indexes(indexes)
-    shape = tf.shape(rows)
     if rows.shape.rank is not None and strings.shape.rank is not None:
       if rows.shape.rank != strings.shape.rank + self.coding_rank:
         raise ValueError(
             f"indexes (without index channels) have rank {rows.shape.rank}; "
             f"it must be the strings' rank {strings.shape.rank} plus "
             f"coding_rank={self.coding_rank}")
+    shape = tf.shape(rows)
     count = tf.reduce_prod(shape[tf.rank(strings):])
-    with tf.control_dependencies(checks + [tf.debugging.assert_equal(
+    checks.append(tf.debugging.assert_equal(
         tf.shape(strings), shape[:tf.rank(strings)],
-        message="the strings' shape must equal the indexes' batch shape")]):
-      flat = tf.reshape(rows, tf.concat([tf.shape(strings), [count]], 0))
-    handle = ops.create_range_decoder(strings, self._cdf)
-    handle, symbols = ops.entropy_decode_index(handle, flat, [count])
-    success = ops.entropy_decode_finalize(handle)
-    checks = []
-    if self._decode_sanity_check:
-      checks.append(tf.debugging.assert_equal(
-          success, True, message="corrupt or truncated string(s): the "
-          "decoder did not end where the encoder did"))
+        message="the strings' shape must equal the indexes' batch shape"))
     with tf.control_dependencies(checks):
-      symbols = tf.reshape(symbols + tf.gather(self._cdf_offset, flat), shape)
-    return tf.cast(symbols, self.bottleneck_dtype)
+      flat = tf.reshape(rows, tf.concat([tf.shape(strings), [count]], 0))
+    values = self._decode_units(strings, count, flat,
+                                check=self._decode_sanity_check)
+    return tf.cast(tf.reshape(values, shape), self.bottleneck_dtype)
 
   # -- serialization ---------------------------------------------------------
 

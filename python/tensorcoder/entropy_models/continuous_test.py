@@ -66,6 +66,30 @@ def test_location_scale_round_trip_with_loc(dtype, coding_rank):
                                 model.quantize(x, loc=loc).numpy())
 
 
+def test_small_units_give_tfc_bytes_and_large_units_chunk():
+  model = location_scale(coding_rank=3, compression=True)
+  rng = np.random.default_rng(13)
+  for shape in ((2, 8, 8, 16), (1, 32, 32, 192)):  # 1024 and 196608 values.
+    indexes = rng.integers(5, 40, shape).astype(np.int32)
+    y = (rng.normal(size=shape) * SCALES(indexes.astype(np.float32))).numpy()
+    strings = model.compress(y, indexes)
+    np.testing.assert_array_equal(model.decompress(strings, indexes),
+                                  np.round(y))
+    # The plain TFC-compatible ops on the same symbols.
+    batch = shape[0]
+    rows = indexes.reshape(batch, -1)
+    symbols = (np.round(y).astype(np.int32).reshape(batch, -1) -
+               model.cdf_offset.numpy()[rows])
+    handle = tc.create_range_encoder([batch], model.cdf)
+    handle = tc.entropy_encode_index(handle, rows, symbols)
+    plain = tc.entropy_encode_finalize(handle).numpy()
+    ours = strings.numpy()
+    if y[0].size < 2**17:
+      assert list(ours) == list(plain)
+    else:  # Three chunks: header of 2 sizes, a few bytes of terminations.
+      assert 0 < len(ours[0]) - len(plain[0]) <= 8 + 3 * 4
+
+
 def test_mixed_float16_policy_sets_bottleneck_dtype():
   keras.mixed_precision.set_global_policy("mixed_float16")
   try:
@@ -149,6 +173,18 @@ def test_bits_bound_coded_length(log2_scale):
   assert np.all(actual <= bits * 1.005 + 16), (bits, actual)
 
 
+def test_bits_bound_holds_for_a_chunked_latent():
+  model = location_scale(coding_rank=3, compression=True)
+  rng = np.random.default_rng(14)
+  shape = (1, 64, 64, 192)
+  indexes = rng.integers(0, 64, shape)
+  y = rng.normal(size=shape) * SCALES(indexes.astype(np.float32)).numpy()
+  _, bits = model(y.astype(np.float32), indexes.astype(np.float32),
+                  training=False)
+  actual = 8 * len(model.compress(y, indexes).numpy()[0])
+  assert float(bits[0]) <= actual <= float(bits[0]) * 1.005 + 16
+
+
 def test_training_bits_exceed_eval_bits_and_gradients_flow():
   loc = tf.Variable([0.2, -0.1])
   scale = tf.Variable([1.5, 0.7])
@@ -228,10 +264,13 @@ def test_errors():
   with pytest.raises(TypeError, match="floating"):
     model(tf.zeros([3, 2], tf.int32))
   coder = location_scale(coding_rank=1, compression=True)
-  with pytest.raises(tf.errors.InvalidArgumentError, match="index_ranges"):
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=r"index 64 .* outside \[0, 64\)"):
     coder.compress(tf.zeros([2, 3]), tf.fill([2, 3], 64))
-  with pytest.raises(tf.errors.InvalidArgumentError, match="non-negative"):
+  with pytest.raises(tf.errors.InvalidArgumentError, match="index -1"):
     coder.compress(tf.zeros([2, 3]), tf.fill([2, 3], -1))
+  with pytest.raises(tf.errors.InvalidArgumentError, match="index 64"):
+    coder.decompress(tf.constant(["", ""]), tf.fill([2, 3], 64))
   with pytest.raises(ValueError, match="do not match"):
     coder.compress(tf.zeros([2, 3]), tf.zeros([2, 4], tf.int32))
   with pytest.raises(tf.errors.InvalidArgumentError, match="finite"):

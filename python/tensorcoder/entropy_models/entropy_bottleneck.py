@@ -233,15 +233,11 @@ class EntropyBottleneck(keras.layers.Layer):
     if x.shape[-1] != self.channels:
       raise ValueError(f"expected {self.channels} channels, got shape "
                        f"{inputs.shape}")
-    check = continuous_base.check_finite_and_small(x, "inputs")
-    with tf.control_dependencies([check]):
-      symbols = continuous_base.quantize_to_int32(x, self.medians)
-    symbols -= self._cdf_offset
     batch = tf.shape(x)[:1]
-    handle = ops.create_range_encoder(batch, self._cdf)
-    handle = ops.entropy_encode_channel(
-        handle, tf.reshape(symbols, tf.concat([batch, [-1]], 0)))
-    return ops.entropy_encode_finalize(handle)
+    values = tf.reshape(x - self.medians, tf.concat([batch, [-1]], 0))
+    return ops.entropy_model_encode(values, tf.zeros([0], tf.int32),
+                                    self._cdf, self._cdf_offset,
+                                    indexed=False)
 
   def decompress(self, strings, shape, channels: Optional[int] = None):
     """Decodes ``compress``'s strings into [batch, *shape, channels] (or
@@ -256,15 +252,12 @@ class EntropyBottleneck(keras.layers.Layer):
                        f"shape {strings.shape}")
     shape = tf.cast(tf.convert_to_tensor(shape), tf.int32)
     count = tf.reduce_prod(shape) * self.channels
-    handle = ops.create_range_decoder(strings, self._cdf)
-    handle, symbols = ops.entropy_decode_channel(handle, [count])
-    success = ops.entropy_decode_finalize(handle)
-    with tf.control_dependencies([tf.debugging.assert_equal(
-        success, True, message="corrupt or truncated string(s)")]):
-      symbols = tf.reshape(symbols, tf.concat(
-          [tf.shape(strings), shape, [self.channels]], 0))
-    symbols += self._cdf_offset
-    values = tf.cast(symbols, tf.float32) + self.medians
+    symbols = ops.entropy_model_decode(
+        strings, tf.zeros([0], tf.int32), count, self._cdf, self._cdf_offset,
+        T=tf.float32, indexed=False)
+    symbols = tf.reshape(symbols, tf.concat(
+        [tf.shape(strings), shape, [self.channels]], 0))
+    values = symbols + self.medians
     return self._from_channels_last(values)
 
   def get_config(self) -> dict:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+import numpy as np
 import tensorflow as tf
 
 from tensorcoder import ops
@@ -181,16 +182,12 @@ class UniversalBatchedEntropyModel(
     bottleneck = self._convert(bottleneck)
     shape = tf.shape(bottleneck)
     offset, rows = self._levels_and_rows(shape)
-    check = continuous_base.check_finite_and_small(bottleneck, "bottleneck")
-    with tf.control_dependencies([check]):
-      symbols = continuous_base.quantize_to_int32(bottleneck, offset)
-    symbols -= tf.gather(self._cdf_offset, rows)
-    batch_shape = shape[:tf.rank(bottleneck) - self.coding_rank]
-    flat = tf.concat([batch_shape, [-1]], 0)
-    handle = ops.create_range_encoder(batch_shape, self._cdf)
-    handle = ops.entropy_encode_index(handle, tf.reshape(rows, flat),
-                                      tf.reshape(symbols, flat))
-    return ops.entropy_encode_finalize(handle)
+    values = continuous_base.as_coding_float(bottleneck)
+    values -= tf.cast(offset, values.dtype)
+    flat = tf.concat([shape[:tf.rank(bottleneck) - self.coding_rank], [-1]],
+                     0)
+    return self._encode_units(tf.reshape(values, flat),
+                              tf.reshape(rows, flat))
 
   def decompress(self, strings, broadcast_shape) -> tf.Tensor:
     """Decodes ``compress``'s strings into ``round(x - u) + u``."""
@@ -202,17 +199,9 @@ class UniversalBatchedEntropyModel(
     offset, rows = self._levels_and_rows(shape)
     count = tf.reduce_prod(shape[tf.rank(strings):])
     flat_rows = tf.reshape(rows, tf.concat([tf.shape(strings), [count]], 0))
-    handle = ops.create_range_decoder(strings, self._cdf)
-    handle, symbols = ops.entropy_decode_index(handle, flat_rows, [count])
-    success = ops.entropy_decode_finalize(handle)
-    checks = []
-    if self._decode_sanity_check:
-      checks.append(tf.debugging.assert_equal(
-          success, True, message="corrupt or truncated string(s)"))
-    with tf.control_dependencies(checks):
-      symbols = tf.reshape(symbols + tf.gather(self._cdf_offset, flat_rows),
-                           shape)
-    values = tf.cast(symbols, tf.float32) + offset
+    values = self._decode_units(strings, count, flat_rows,
+                                check=self._decode_sanity_check)
+    values = tf.reshape(values, shape) + offset
     return tf.cast(values, self.bottleneck_dtype)
 
   def get_config(self) -> dict:
@@ -268,6 +257,7 @@ class UniversalIndexedEntropyModel(
                    self.bottleneck_dtype)
 
   def compress(self, bottleneck, indexes) -> tf.Tensor:
+    """Codes ``round(x - u)`` with the rows of (dither level, index)."""
     self._check_compression()
     bottleneck = self._convert(bottleneck)
     indexes = tf.convert_to_tensor(indexes)
@@ -275,42 +265,45 @@ class UniversalIndexedEntropyModel(
     rows, checks = self._row_indexes(indexes)
     shape = tf.shape(bottleneck)
     levels = noise_levels(shape, self._num_noise_levels_init)
-    offset = level_offsets(levels, self._num_noise_levels_init)
-    checks.append(continuous_base.check_finite_and_small(bottleneck,
-                                                         "bottleneck"))
+    per_level = int(np.prod(self._index_ranges))
+    if indexes.dtype.is_integer and self._channel_axis is None:
+      checks.append(tf.debugging.assert_less(
+          rows, per_level, message=f"indexes must be below index_ranges "
+          f"{self._index_ranges}"))
+      checks.append(tf.debugging.assert_non_negative(
+          rows, message="indexes must be non-negative"))
     with tf.control_dependencies(checks):
-      symbols = continuous_base.quantize_to_int32(bottleneck, offset)
-      rows = tf.broadcast_to(rows, shape) + levels * int(
-          tf.reduce_prod(self._index_ranges))
-    symbols -= tf.gather(self._cdf_offset, rows)
-    batch_shape = shape[:tf.rank(bottleneck) - self.coding_rank]
-    flat = tf.concat([batch_shape, [-1]], 0)
-    handle = ops.create_range_encoder(batch_shape, self._cdf)
-    handle = ops.entropy_encode_index(handle, tf.reshape(rows, flat),
-                                      tf.reshape(symbols, flat))
-    return ops.entropy_encode_finalize(handle)
+      rows = tf.broadcast_to(rows, shape) + levels * per_level
+    values = continuous_base.as_coding_float(bottleneck)
+    values -= tf.cast(level_offsets(levels, self._num_noise_levels_init),
+                      values.dtype)
+    flat = tf.concat([shape[:tf.rank(bottleneck) - self.coding_rank], [-1]],
+                     0)
+    return self._encode_units(tf.reshape(values, flat),
+                              tf.reshape(rows, flat))
 
   def decompress(self, strings, indexes) -> tf.Tensor:
+    """Decodes ``compress``'s strings into ``round(x - u) + u``."""
     self._check_compression()
     strings = tf.convert_to_tensor(strings, tf.string)
     indexes = tf.convert_to_tensor(indexes)
     rows, checks = self._row_indexes(indexes)
     shape = tf.shape(rows)
     levels = noise_levels(shape, self._num_noise_levels_init)
-    rows += levels * int(tf.reduce_prod(self._index_ranges))
+    per_level = int(np.prod(self._index_ranges))
+    if indexes.dtype.is_integer and self._channel_axis is None:
+      checks.append(tf.debugging.assert_less(
+          rows, per_level, message=f"indexes must be below index_ranges "
+          f"{self._index_ranges}"))
+      checks.append(tf.debugging.assert_non_negative(
+          rows, message="indexes must be non-negative"))
     count = tf.reduce_prod(shape[tf.rank(strings):])
     with tf.control_dependencies(checks):
-      flat = tf.reshape(rows, tf.concat([tf.shape(strings), [count]], 0))
-    handle = ops.create_range_decoder(strings, self._cdf)
-    handle, symbols = ops.entropy_decode_index(handle, flat, [count])
-    success = ops.entropy_decode_finalize(handle)
-    checks = []
-    if self.decode_sanity_check:
-      checks.append(tf.debugging.assert_equal(
-          success, True, message="corrupt or truncated string(s)"))
-    with tf.control_dependencies(checks):
-      symbols = tf.reshape(symbols + tf.gather(self._cdf_offset, flat), shape)
-    values = tf.cast(symbols, tf.float32) + level_offsets(
+      flat = tf.reshape(rows + levels * per_level,
+                        tf.concat([tf.shape(strings), [count]], 0))
+    values = self._decode_units(strings, count, flat,
+                                check=self.decode_sanity_check)
+    values = tf.reshape(values, shape) + level_offsets(
         levels, self._num_noise_levels_init)
     return tf.cast(values, self.bottleneck_dtype)
 

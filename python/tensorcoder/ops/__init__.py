@@ -16,6 +16,11 @@ Compression's ops, so TFC code and stored bit strings keep working:
 * ``pmfs_to_cdf_lookup(pmf, lengths, precision, overflow=True)``: the
   entropy models' table builder: a matrix lookup, one row per pmf, with the
   overflow escape; rows quantized in parallel.
+* ``entropy_model_encode(values, indexes, cdf, cdf_offset, indexed)`` /
+  ``entropy_model_decode(strings, indexes, count, cdf, cdf_offset,
+  indexed)``: the entropy models' fused coders (round, offset, range code;
+  long coding units split into chunks coded in parallel, see
+  cc/chunked_coder.h).
 * ``pmf_to_quantized_cdf``, ``run_length_gamma_encode/decode``,
   ``run_length_encode/decode``.
 * ``uniform_noise``, ``add_uniform_noise``, ``stochastic_round`` (counter-
@@ -54,6 +59,8 @@ __all__ = [
     "entropy_decode_finalize",
     "pmf_to_quantized_cdf",
     "pmfs_to_cdf_lookup",
+    "entropy_model_encode",
+    "entropy_model_decode",
     "run_length_gamma_encode",
     "run_length_gamma_decode",
     "run_length_encode",
@@ -76,6 +83,8 @@ create_range_decoder = _ops.create_range_decoder
 entropy_decode_finalize = _ops.entropy_decode_finalize
 pmf_to_quantized_cdf = _ops.pmf_to_quantized_cdf
 pmfs_to_cdf_lookup = _ops.pmfs_to_cdf_lookup
+entropy_model_encode = _ops.entropy_model_encode
+entropy_model_decode = _ops.entropy_model_decode
 run_length_gamma_encode = _ops.run_length_gamma_encode
 run_length_gamma_decode = _ops.run_length_gamma_decode
 run_length_encode = _ops.run_length_encode
