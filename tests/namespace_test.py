@@ -24,12 +24,17 @@ def test_import_is_lazy():
 def test_top_level_names_resolve():
   pytest.importorskip("tensorflow")
   import tensorcoder  # pylint: disable=g-import-not-at-top
-  from tensorcoder import distributions, entropy_models, ops  # pylint: disable=g-import-not-at-top
+  from tensorcoder import distributions, entropy_models, layers, ops  # pylint: disable=g-import-not-at-top
+  from tensorcoder.ops import math_ops, round_ops  # pylint: disable=g-import-not-at-top
   assert tensorcoder.PowerLawEntropyModel is entropy_models.PowerLawEntropyModel
-  for name in distributions.__all__:
-    assert getattr(tensorcoder, name) is getattr(distributions, name), name
-  for name in ops.__all__:
-    assert getattr(tensorcoder, name) is getattr(ops, name), name
+  for module in (distributions, entropy_models, layers, ops):
+    for name in module.__all__:
+      assert getattr(tensorcoder, name) is getattr(module, name), name
+  for name in ("soft_round", "soft_round_inverse",
+               "soft_round_conditional_mean"):
+    assert getattr(tensorcoder, name) is getattr(round_ops, name), name
+  for name in ("lower_bound", "upper_bound", "perturb_and_apply"):
+    assert getattr(tensorcoder, name) is getattr(math_ops, name), name
   assert "range_encode" in dir(tensorcoder)
   with pytest.raises(AttributeError, match="no attribute 'nope'"):
     tensorcoder.nope  # pylint: disable=pointless-statement

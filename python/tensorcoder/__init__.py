@@ -17,7 +17,8 @@ __version__ = "0.1.0"
 
 # Top-level name -> the module defining it.
 _LAZY = {}
-for _name in ("ContinuousBatchedEntropyModel", "ContinuousIndexedEntropyModel",
+for _name in ("ContinuousEntropyModelBase", "ContinuousBatchedEntropyModel",
+              "ContinuousIndexedEntropyModel",
               "LocationScaleIndexedEntropyModel", "GeometricScales",
               "UniversalBatchedEntropyModel", "UniversalIndexedEntropyModel",
               "PowerLawEntropyModel", "LaplaceEntropyModel",
@@ -47,7 +48,8 @@ for _name in (
     "create_range_decoder", "entropy_decode_channel", "entropy_decode_index",
     "entropy_decode_finalize", "pmf_to_quantized_cdf",
     "run_length_gamma_encode", "run_length_gamma_decode", "run_length_encode",
-    "run_length_decode", "pmfs_to_cdf_lookup", "uniform_noise", "add_uniform_noise",
+    "run_length_decode", "pmfs_to_cdf_lookup", "entropy_model_encode",
+    "entropy_model_decode", "uniform_noise", "add_uniform_noise",
     "stochastic_round", "noisy_normal_log_likelihood"):
   _LAZY[_name] = "tensorcoder.ops"
 del _name
