@@ -75,6 +75,29 @@ PY
 venv-tf/bin/python smoke_tf.py
 venv-tf/bin/tensorcoder --help > /dev/null
 
+# The image codec from the installed wheel: the embedded model, the console
+# script, a file round trip that reproduces the in-memory decoder.
+cat > smoke_image.py <<'PY'
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import numpy as np
+from PIL import Image
+from tensorcoder.image_codec import codec, images
+assert "site-packages" in codec.__file__
+y, x = np.mgrid[:45, :70]
+image = np.stack([x * 3, y * 5, (x + y) * 2], -1).astype(np.uint8)
+Image.fromarray(image).save("img.png")
+data = codec.compress_array(image)
+np.save("expected.npy", codec.decompress_bytes(data))
+PY
+venv-tf/bin/python smoke_image.py
+venv-tf/bin/tensorcoder compress img.png img.tci
+venv-tf/bin/tensorcoder decompress img.tci img.out.png
+venv-tf/bin/python -c "
+import numpy as np; from tensorcoder.image_codec import images
+assert (images.load('img.out.png') == np.load('expected.npy')).all()
+print('image codec OK')"
+
 # 3. A TensorFlow other than the one the ops were built for: a clear message.
 build_info="$site/tensorcoder/ops/_build_info.py"
 cp "$build_info" "$work/build_info.bak"

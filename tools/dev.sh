@@ -5,7 +5,8 @@
 #
 #   tools/dev.sh test    all tests: C++ and Python (bazel test //...), then
 #                        the C++ tests again under ASan + UBSan
-#   tools/dev.sh demo    the main job: compress a tensor through the core
+#   tools/dev.sh demo    the main job: compress sample images with the embedded
+#                        model, compare with JPEG/WebP, write PNGs into out/
 #   tools/dev.sh setup   only install what is missing
 #   tools/dev.sh bazel ARGS...   bazel with the project's environment
 set -euo pipefail
@@ -104,14 +105,14 @@ main() {
       ;;
     demo)
       setup
-      run_bazel run -c opt //python/tensorcoder:demo -- "$@"
+      run_bazel run -c opt //python/tensorcoder/image_codec:main_job -- "$@"
       ;;
     bazel)
       setup
       run_bazel "$@"
       ;;
     *)
-      sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 2
       ;;
   esac

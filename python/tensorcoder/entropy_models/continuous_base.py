@@ -304,7 +304,42 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
         tf.cast(count, tf.int32), self._cdf, self._cdf_offset,
         T=tf.float32, indexed=rows is not None, check=check)
 
-  # -- rates -----------------------------------------------------------------
+  # -- inputs and rates --------------------------------------------------------
+
+  def _convert(self, bottleneck, prior_shape=None) -> tf.Tensor:
+    """The bottleneck as a tensor of ``bottleneck_dtype``, checked to have
+    at least ``coding_rank`` dimensions, the innermost equal to
+    ``prior_shape`` when given."""
+    bottleneck = tf.convert_to_tensor(bottleneck)
+    if not bottleneck.dtype.is_floating:
+      raise TypeError(f"the bottleneck must be floating point, got "
+                      f"{bottleneck.dtype.name}")
+    if bottleneck.dtype != self.bottleneck_dtype:
+      bottleneck = tf.cast(bottleneck, self.bottleneck_dtype)
+    rank = bottleneck.shape.rank
+    if rank is not None and rank < self.coding_rank:
+      raise ValueError(f"the bottleneck has rank {rank}, less than "
+                       f"coding_rank={self.coding_rank}")
+    if prior_shape is not None and prior_shape.rank and rank is not None:
+      inner = bottleneck.shape[rank - prior_shape.rank:]
+      if not inner.is_compatible_with(prior_shape):
+        raise ValueError(f"the bottleneck's innermost dimensions {inner} "
+                         f"must equal the prior shape {prior_shape}")
+    return bottleneck
+
+  def _perturb_or_quantize(self, prior, bottleneck: tf.Tensor, training,
+                           quantize):
+    """``(x + u, rate)`` in training, ``(quantize(x), rate)`` otherwise;
+    the noise is added in the prior's dtype, the output cast back."""
+    if training:
+      x = tf.cast(bottleneck, prior.dtype)
+      noise = tf.random.uniform(tf.shape(x), -0.5, 0.5, dtype=prior.dtype)
+      values = x + noise
+      bits = self._bits(prior, values, x, noise, True)
+      return tf.cast(values, self.bottleneck_dtype), bits
+    values = quantize(bottleneck)
+    return values, self._bits(prior, values, bottleneck, None, False)
+
 
   def _log_prob(self, prior, values) -> tf.Tensor:
     """log p(values) under the prior, mixed with a unit Laplace's bins when

@@ -121,24 +121,8 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
 
   # -- checks ----------------------------------------------------------------
 
-  def _convert(self, bottleneck) -> tf.Tensor:
-    bottleneck = tf.convert_to_tensor(bottleneck)
-    if not bottleneck.dtype.is_floating:
-      raise TypeError(f"the bottleneck must be floating point, got "
-                      f"{bottleneck.dtype.name}")
-    if bottleneck.dtype != self.bottleneck_dtype:
-      bottleneck = tf.cast(bottleneck, self.bottleneck_dtype)
-    rank = bottleneck.shape.rank
-    if rank is not None and rank < self.coding_rank:
-      raise ValueError(f"the bottleneck has rank {rank}, less than "
-                       f"coding_rank={self.coding_rank}")
-    prior_rank = self._prior_shape.rank
-    if prior_rank and rank is not None:
-      inner = bottleneck.shape[rank - prior_rank:]
-      if not inner.is_compatible_with(self._prior_shape):
-        raise ValueError(f"the bottleneck's innermost dimensions {inner} "
-                         f"must equal the prior shape {self._prior_shape}")
-    return bottleneck
+  def _convert(self, bottleneck, prior_shape=None) -> tf.Tensor:
+    return super()._convert(bottleneck, self._prior_shape)
 
   # -- training and quantization --------------------------------------------
 
@@ -155,17 +139,8 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
       and the rate in bits of each coding unit (shape: the bottleneck's
       shape without its ``coding_rank`` innermost dimensions).
     """
-    bottleneck = self._convert(bottleneck)
-    prior = self.prior
-    if training:
-      x = tf.cast(bottleneck, prior.dtype)
-      noise = tf.random.uniform(tf.shape(x), -0.5, 0.5, dtype=prior.dtype)
-      values = x + noise
-      bits = self._bits(prior, values, x, noise, True)
-      return tf.cast(values, self.bottleneck_dtype), bits
-    values = self.quantize(bottleneck)
-    bits = self._bits(prior, values, bottleneck, None, False)
-    return values, bits
+    return self._perturb_or_quantize(self.prior, self._convert(bottleneck),
+                                     training, self.quantize)
 
   def quantize(self, bottleneck) -> tf.Tensor:
     """Rounds to the grid of the quantization offsets, straight through."""

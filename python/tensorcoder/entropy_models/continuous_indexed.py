@@ -294,18 +294,6 @@ class ContinuousIndexedEntropyModel(
                                [[self._channel_axis], [0]])
     return indexes, checks
 
-  def _convert(self, bottleneck) -> tf.Tensor:
-    bottleneck = tf.convert_to_tensor(bottleneck)
-    if not bottleneck.dtype.is_floating:
-      raise TypeError(f"the bottleneck must be floating point, got "
-                      f"{bottleneck.dtype.name}")
-    bottleneck = tf.cast(bottleneck, self.bottleneck_dtype)
-    rank = bottleneck.shape.rank
-    if rank is not None and rank < self.coding_rank:
-      raise ValueError(f"the bottleneck has rank {rank}, less than "
-                       f"coding_rank={self.coding_rank}")
-    return bottleneck
-
   # -- training and quantization --------------------------------------------
 
   def call(self, bottleneck, indexes, training=True):
@@ -318,16 +306,9 @@ class ContinuousIndexedEntropyModel(
     indexes = tf.convert_to_tensor(indexes)
     self._check_index_shape(bottleneck, indexes)
     prior = self._make_prior(self._normalize_indexes(indexes))
-    if training:
-      x = tf.cast(bottleneck, self._prior_dtype)
-      noise = tf.random.uniform(tf.shape(x), -0.5, 0.5,
-                                dtype=self._prior_dtype)
-      values = x + noise
-      bits = self._bits(prior, values, x, noise, True)
-      return tf.cast(values, self.bottleneck_dtype), bits
-    values = self.quantize(bottleneck)
-    bits = self._bits(prior, values, bottleneck, None, False)
-    return values, bits
+    return self._perturb_or_quantize(
+        prior, bottleneck, training,
+        lambda x: round_ops.round_st(self._convert(x)))
 
   def quantize(self, bottleneck) -> tf.Tensor:
     """Rounds to integers with a straight-through gradient."""

@@ -138,35 +138,14 @@ class UniversalBatchedEntropyModel(
     rows = levels * size + element
     return level_offsets(levels, self._num_noise_levels), rows
 
-  def _convert(self, bottleneck) -> tf.Tensor:
-    bottleneck = tf.convert_to_tensor(bottleneck)
-    if not bottleneck.dtype.is_floating:
-      raise TypeError(f"the bottleneck must be floating point, got "
-                      f"{bottleneck.dtype.name}")
-    bottleneck = tf.cast(bottleneck, self.bottleneck_dtype)
-    rank = bottleneck.shape.rank
-    if rank is not None and rank < self.coding_rank:
-      raise ValueError(f"the bottleneck has rank {rank}, less than "
-                       f"coding_rank={self.coding_rank}")
-    prior_rank = self._prior_shape.rank
-    if prior_rank and rank is not None and not bottleneck.shape[
-        rank - prior_rank:].is_compatible_with(self._prior_shape):
-      raise ValueError(f"the bottleneck's innermost dimensions must equal "
-                       f"the prior shape {self._prior_shape}")
-    return bottleneck
+  def _convert(self, bottleneck, prior_shape=None) -> tf.Tensor:
+    return super()._convert(bottleneck, self._prior_shape)
 
   def call(self, bottleneck, training=True):
     """``(perturbed, bits)``: uniform noise in training; the universally
     quantized value and its coded rate otherwise."""
-    bottleneck = self._convert(bottleneck)
-    prior = self.prior
-    if training:
-      x = tf.cast(bottleneck, prior.dtype)
-      noise = tf.random.uniform(tf.shape(x), -0.5, 0.5, dtype=prior.dtype)
-      bits = self._bits(prior, x + noise, x, noise, True)
-      return tf.cast(x + noise, self.bottleneck_dtype), bits
-    values = self.quantize(bottleneck)
-    return values, self._bits(prior, values, bottleneck, None, False)
+    return self._perturb_or_quantize(self.prior, self._convert(bottleneck),
+                                     training, self.quantize)
 
   def quantize(self, bottleneck) -> tf.Tensor:
     """``round(x - u) + u`` with the shared dither u (straight through)."""
@@ -256,14 +235,10 @@ class UniversalIndexedEntropyModel(
     return tf.cast(round_ops.round_st(tf.cast(bottleneck, tf.float32), offset),
                    self.bottleneck_dtype)
 
-  def compress(self, bottleneck, indexes) -> tf.Tensor:
-    """Codes ``round(x - u)`` with the rows of (dither level, index)."""
-    self._check_compression()
-    bottleneck = self._convert(bottleneck)
-    indexes = tf.convert_to_tensor(indexes)
-    self._check_index_shape(bottleneck, indexes)
+  def _level_rows(self, indexes: tf.Tensor, shape: tf.Tensor):
+    """Dither levels of a tensor of ``shape`` and the table rows of its
+    (level, index) pairs, with the assertions that guard the indexes."""
     rows, checks = self._row_indexes(indexes)
-    shape = tf.shape(bottleneck)
     levels = noise_levels(shape, self._num_noise_levels_init)
     per_level = int(np.prod(self._index_ranges))
     if indexes.dtype.is_integer and self._channel_axis is None:
@@ -274,6 +249,16 @@ class UniversalIndexedEntropyModel(
           rows, message="indexes must be non-negative"))
     with tf.control_dependencies(checks):
       rows = tf.broadcast_to(rows, shape) + levels * per_level
+    return levels, rows
+
+  def compress(self, bottleneck, indexes) -> tf.Tensor:
+    """Codes ``round(x - u)`` with the rows of (dither level, index)."""
+    self._check_compression()
+    bottleneck = self._convert(bottleneck)
+    indexes = tf.convert_to_tensor(indexes)
+    self._check_index_shape(bottleneck, indexes)
+    shape = tf.shape(bottleneck)
+    levels, rows = self._level_rows(indexes, shape)
     values = continuous_base.as_coding_float(bottleneck)
     values -= tf.cast(level_offsets(levels, self._num_noise_levels_init),
                       values.dtype)
@@ -287,20 +272,10 @@ class UniversalIndexedEntropyModel(
     self._check_compression()
     strings = tf.convert_to_tensor(strings, tf.string)
     indexes = tf.convert_to_tensor(indexes)
-    rows, checks = self._row_indexes(indexes)
-    shape = tf.shape(rows)
-    levels = noise_levels(shape, self._num_noise_levels_init)
-    per_level = int(np.prod(self._index_ranges))
-    if indexes.dtype.is_integer and self._channel_axis is None:
-      checks.append(tf.debugging.assert_less(
-          rows, per_level, message=f"indexes must be below index_ranges "
-          f"{self._index_ranges}"))
-      checks.append(tf.debugging.assert_non_negative(
-          rows, message="indexes must be non-negative"))
+    shape = tf.shape(self._row_indexes(indexes)[0])
+    levels, rows = self._level_rows(indexes, shape)
     count = tf.reduce_prod(shape[tf.rank(strings):])
-    with tf.control_dependencies(checks):
-      flat = tf.reshape(rows + levels * per_level,
-                        tf.concat([tf.shape(strings), [count]], 0))
+    flat = tf.reshape(rows, tf.concat([tf.shape(strings), [count]], 0))
     values = self._decode_units(strings, count, flat,
                                 check=self.decode_sanity_check)
     values = tf.reshape(values, shape) + level_offsets(

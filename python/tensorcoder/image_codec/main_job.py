@@ -31,6 +31,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
   from tensorcoder.image_codec import evaluate  # pylint: disable=g-import-not-at-top
   from tensorcoder.image_codec import images  # pylint: disable=g-import-not-at-top
 
+  # Under `bazel run`, relative paths mean the caller's directory.
+  base = os.environ.get("BUILD_WORKING_DIRECTORY")
+  if base and not os.path.isabs(args.out):
+    args.out = os.path.join(base, args.out)
+  if base and args.model and not os.path.isabs(args.model):
+    args.model = os.path.join(base, args.model)
+  args.images = [os.path.join(base, p) if base and os.path.exists(
+      os.path.join(base, p)) else p for p in args.images]
   os.makedirs(args.out, exist_ok=True)
   model_id, _ = codec.model_path(args.model)
   print(f"model: {model_id}")
