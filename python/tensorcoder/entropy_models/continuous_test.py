@@ -288,6 +288,23 @@ def test_errors():
     location_scale(coding_rank=1, compression=True, range_coder_precision=8)
 
 
+def test_decode_sanity_check_false_returns_what_was_decoded():
+  x = np.random.default_rng(15).normal(0, 3, (2, 400)).astype(np.float32)
+  checked = tem.ContinuousBatchedEntropyModel(
+      tcd.NoisyNormal(0.0, 3.0), coding_rank=1, compression=True)
+  unchecked = tem.ContinuousBatchedEntropyModel(
+      tcd.NoisyNormal(0.0, 3.0), coding_rank=1, compression=True,
+      decode_sanity_check=False)
+  strings = checked.compress(x)
+  # Bytes appended: the values decode, but the string is longer than their
+  # encoding, which only the check notices.
+  corrupt = strings + "\x07" * 3
+  with pytest.raises(tf.errors.DataLossError, match="too long"):
+    checked.decompress(corrupt, [400])
+  decoded = unchecked.decompress(corrupt, [400])
+  np.testing.assert_array_equal(decoded, np.round(x))
+
+
 # -- serialization, tf.function, tf.data, distribution -------------------------
 
 
