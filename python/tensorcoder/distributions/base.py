@@ -35,6 +35,42 @@ def _log_ndtr(x: tf.Tensor) -> tf.Tensor:
   return tf.where(x > 3.0, upper, tf.where(x > threshold, middle, tail))
 
 
+class Adapter(tf.Module):
+  """A distribution derived from another one, ``base``, of the same shape.
+
+  Holds ``base`` and forwards ``dtype``, ``batch_shape`` and
+  ``batch_shape_tensor`` to it; ``parameters`` is ``{"base": base}``.
+  """
+
+  def __init__(self, base, name: str | None = None):
+    super().__init__(name=name or type(self).__name__)
+    self._base = base
+
+  @property
+  def base(self):
+    """The underlying distribution."""
+    return self._base
+
+  @property
+  def dtype(self) -> tf.DType:
+    return self.base.dtype
+
+  @property
+  def batch_shape(self) -> tf.TensorShape:
+    return self.base.batch_shape
+
+  def batch_shape_tensor(self) -> tf.Tensor:
+    return self.base.batch_shape_tensor()
+
+  @property
+  def event_shape(self) -> tf.TensorShape:
+    return tf.TensorShape([])
+
+  @property
+  def parameters(self) -> dict:
+    return {"base": self.base}
+
+
 class Distribution(tf.Module):
   """Shared parameter handling of the location-scale families."""
 

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-class MonotonicAdapter(tf.Module):
+class MonotonicAdapter(base_lib.Adapter):
   """The distribution of ``transform(X)``, X ~ ``base``, for an increasing map.
 
   Subclasses define ``transform`` and ``inverse_transform``. For a
@@ -62,15 +62,6 @@ class MonotonicAdapter(tf.Module):
 
   invertible = True
 
-  def __init__(self, base, name: str | None = None):
-    super().__init__(name=name or type(self).__name__)
-    self._base = base
-
-  @property
-  def base(self):
-    """The distribution of X."""
-    return self._base
-
   def transform(self, x) -> tf.Tensor:
     """The increasing map f."""
     raise NotImplementedError
@@ -78,25 +69,6 @@ class MonotonicAdapter(tf.Module):
   def inverse_transform(self, y) -> tf.Tensor:
     """sup {x : f(x) <= y}; the inverse of f where it is invertible."""
     raise NotImplementedError
-
-  @property
-  def dtype(self) -> tf.DType:
-    return self.base.dtype
-
-  @property
-  def batch_shape(self) -> tf.TensorShape:
-    return self.base.batch_shape
-
-  def batch_shape_tensor(self) -> tf.Tensor:
-    return self.base.batch_shape_tensor()
-
-  @property
-  def event_shape(self) -> tf.TensorShape:
-    return tf.TensorShape([])
-
-  @property
-  def parameters(self) -> dict:
-    return {"base": self.base}
 
   def _inverse(self, y) -> tf.Tensor:
     return self.inverse_transform(tf.convert_to_tensor(y, self.dtype))

@@ -27,7 +27,7 @@ def _log_diff_exp(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
   return a + tf.where(d > -math.log(2), near, far)
 
 
-class UniformNoiseAdapter(tf.Module):
+class UniformNoiseAdapter(base.Adapter):
   """The distribution of X + U, X ~ ``base``, U ~ U(-1/2, 1/2) independent.
 
   ``log_prob`` takes the difference of the base's log CDFs below the base's
@@ -37,31 +37,7 @@ class UniformNoiseAdapter(tf.Module):
   """
 
   def __init__(self, base_distribution, name: str | None = None):
-    super().__init__(name=name or "UniformNoiseAdapter")
-    self._base = base_distribution
-
-  @property
-  def base(self):
-    return self._base
-
-  @property
-  def dtype(self) -> tf.DType:
-    return self.base.dtype
-
-  @property
-  def batch_shape(self) -> tf.TensorShape:
-    return self.base.batch_shape
-
-  def batch_shape_tensor(self) -> tf.Tensor:
-    return self.base.batch_shape_tensor()
-
-  @property
-  def event_shape(self) -> tf.TensorShape:
-    return tf.TensorShape([])
-
-  @property
-  def parameters(self) -> dict:
-    return {"base": self.base}
+    super().__init__(base_distribution, name=name or "UniformNoiseAdapter")
 
   def _median(self) -> tf.Tensor:
     return self.base.quantile(tf.constant(0.5, self.dtype))
