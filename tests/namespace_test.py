@@ -40,5 +40,24 @@ def test_top_level_names_resolve():
     tensorcoder.nope  # pylint: disable=pointless-statement
 
 
+def test_models_work_without_tfp_or_keras2():
+  """TFP may be installed (its priors are tested), but nothing imports it."""
+  pytest.importorskip("tensorflow")
+  out = run(
+      "import sys, numpy as np, tensorcoder as tc\n"
+      "import tensorcoder.models, tensorcoder.image_codec.codec\n"
+      "em = tc.LocationScaleIndexedEntropyModel(tc.NoisyNormal, 8, "
+      "tc.GeometricScales(0.5, 8, 8), coding_rank=1, compression=True)\n"
+      "x = np.linspace(-5, 5, 20).astype('float32')\n"
+      "i = np.full(20, 3.0, 'float32')\n"
+      "assert (em.decompress(em.compress(x, i), i).numpy() == "
+      "np.round(x)).all()\n"
+      "eb = tc.EntropyBottleneck()\n"
+      "eb(np.zeros((1, 4, 4, 2), 'float32'))\n"
+      "print(sorted(m for m in ('tensorflow_probability', 'tf_keras') "
+      "if m in sys.modules))\n")
+  assert out.strip().splitlines()[-1] == "[]"
+
+
 if __name__ == "__main__":
   sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
