@@ -16,6 +16,15 @@ import tensorcoder as tc  # pylint: disable=g-import-not-at-top
 from tensorcoder import distributions as tcd  # pylint: disable=g-import-not-at-top
 from tensorcoder import entropy_models as tem  # pylint: disable=g-import-not-at-top
 
+# Two logical CPUs for the MirroredStrategy test; possible only before
+# TensorFlow initializes its devices (under pytest that may have happened).
+try:
+  tf.config.set_logical_device_configuration(
+      tf.config.list_physical_devices("CPU")[0],
+      [tf.config.LogicalDeviceConfiguration()] * 2)
+except RuntimeError:
+  pass
+
 SCALES = tem.GeometricScales(0.11, 256.0, 64)
 
 
@@ -392,7 +401,7 @@ def test_mirrored_strategy_training():
   cpus = tf.config.list_physical_devices("CPU")
   logical = tf.config.list_logical_devices("CPU")
   if len(logical) < 2:
-    pytest.skip("needs two logical CPUs (configured in main())")
+    pytest.skip("needs two logical CPUs (configured at import)")
   del cpus
   strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
   with strategy.scope():
@@ -439,7 +448,4 @@ def test_tfp_prior_if_available():
 
 
 if __name__ == "__main__":
-  cpu = tf.config.list_physical_devices("CPU")[0]
-  tf.config.set_logical_device_configuration(
-      cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
   sys.exit(pytest.main([__file__, "-q"]))
