@@ -1,15 +1,19 @@
 """Compressing and decompressing image files with a trained model.
 
 The default model (``DEFAULT_MODEL_ID``) ships inside the package; any model
-written by ``tensorcoder train`` (its ``model.keras``) can be used instead,
-and its file name (without extension) becomes the model id stored in the
-compressed files.
+written by ``tensorcoder train`` (its ``model.keras``) can be used instead.
+Compressed files name the model that made them: the default's id, or for
+other models the file name and a fingerprint of the weights
+(``model@3f2a...``), so that decoding with a different model, even one whose
+file has the same name, is refused instead of producing a wrong image.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
+import re
 import time
 from typing import Optional
 
@@ -46,6 +50,24 @@ def load_model(model: Optional[str] = None):
   return loaded
 
 
+@functools.lru_cache(maxsize=4)
+def model_id(model: Optional[str] = None) -> str:
+  """The id stored in compressed files: ``DEFAULT_MODEL_ID`` for the default
+  model, else ``<file name>@<first 16 hex digits of a SHA-256 over every
+  weight and table>``."""
+  name, path = model_path(model)
+  if path == _DEFAULT_MODEL_PATH:
+    return DEFAULT_MODEL_ID
+  import keras  # pylint: disable=g-import-not-at-top
+  digest = hashlib.sha256()
+  for weight in load_model(model).weights:
+    value = np.ascontiguousarray(keras.ops.convert_to_numpy(weight))
+    digest.update(f"{weight.path}:{value.dtype}:{value.shape};".encode())
+    digest.update(value.tobytes())
+  name = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:64] or "model"
+  return f"{name}@{digest.hexdigest()[:16]}"
+
+
 def compress_array(image: np.ndarray, model: Optional[str] = None) -> bytes:
   """Compresses a uint8 [H, W, 3] image into container bytes."""
   image = np.asarray(image)
@@ -54,10 +76,9 @@ def compress_array(image: np.ndarray, model: Optional[str] = None) -> bytes:
                      f"{image.shape}")
   if image.shape[0] < 1 or image.shape[1] < 1:
     raise ValueError("the image has no pixels")
-  model_id, _ = model_path(model)
   strings, side_shape = load_model(model).compress(image)
   return container.pack(container.CompressedImage(
-      model_id, image.shape[0], image.shape[1], tuple(side_shape),
+      model_id(model), image.shape[0], image.shape[1], tuple(side_shape),
       tuple(strings)))
 
 
@@ -71,9 +92,9 @@ def decompress_bytes(data: bytes, model: Optional[str] = None) -> np.ndarray:
     if parsed.model_id != DEFAULT_MODEL_ID:
       raise ValueError(f"the file was made with model {parsed.model_id!r}; "
                        "pass that model's .keras file")
-  elif model_path(model)[0] != parsed.model_id:
+  elif model_id(model) != parsed.model_id:
     raise ValueError(f"the file was made with model {parsed.model_id!r}, "
-                     f"not {model_path(model)[0]!r}")
+                     f"not with {model_id(model)!r}")
   try:
     return load_model(model).decompress(
         list(parsed.strings), (parsed.height, parsed.width),

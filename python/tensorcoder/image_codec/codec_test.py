@@ -86,6 +86,26 @@ def test_reloaded_model_gives_the_same_bytes(tiny_model, tmp_path):
   assert container.unpack(first).strings == tuple(strings)
 
 
+def test_a_model_with_the_same_file_name_is_refused(tiny_model, tmp_path):
+  path, *_ = tiny_model
+  data = codec.compress_array(photo(40, 40, seed=4), path)
+  assert container.unpack(data).model_id == codec.model_id(path)
+  assert codec.model_id(path).startswith("model@")
+  other = keras.models.load_model(path)
+  weight = other.synthesis.weights[0]
+  weight.assign(weight + 0.01)
+  os.makedirs(tmp_path / "other")
+  other_path = str(tmp_path / "other" / "model.keras")
+  other.save(other_path)
+  assert codec.model_id(other_path) != codec.model_id(path)
+  with pytest.raises(ValueError, match="made with model 'model@"):
+    codec.decompress_bytes(data, other_path)
+  with pytest.raises(ValueError, match="pass that model's .keras file"):
+    codec.decompress_bytes(data)
+  np.testing.assert_array_equal(codec.decompress_bytes(data, path),
+                                codec.decompress_bytes(data, path))
+
+
 def test_training_resumes_from_checkpoint(tiny_model):
   _, directory, config, _ = tiny_model
   logs = []

@@ -40,8 +40,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
   args.images = [os.path.join(base, p) if base and os.path.exists(
       os.path.join(base, p)) else p for p in args.images]
   os.makedirs(args.out, exist_ok=True)
-  model_id, _ = codec.model_path(args.model)
-  print(f"model: {model_id}")
+  print(f"model: {codec.model_id(args.model)}")
   results = evaluate.evaluate(args.images, args.model)
   # The same round trip through files: bytes on disk decode to exactly the
   # in-memory reconstruction.
