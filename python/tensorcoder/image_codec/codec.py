@@ -62,7 +62,7 @@ def model_id(model: Optional[str] = None) -> str:
   digest = hashlib.sha256()
   for weight in load_model(model).weights:
     value = np.ascontiguousarray(keras.ops.convert_to_numpy(weight))
-    digest.update(f"{weight.path}:{value.dtype}:{value.shape};".encode())
+    digest.update(f"{value.dtype}{value.shape};".encode())
     digest.update(value.tobytes())
   name = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:64] or "model"
   return f"{name}@{digest.hexdigest()[:16]}"

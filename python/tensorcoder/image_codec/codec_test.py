@@ -106,6 +106,48 @@ def test_a_model_with_the_same_file_name_is_refused(tiny_model, tmp_path):
                                 codec.decompress_bytes(data, path))
 
 
+_DECODE_ONE_THREAD = """
+import sys
+sys.path[:0] = sys.argv[4].split(":")
+import numpy as np
+import tensorflow as tf
+tf.config.threading.set_intra_op_parallelism_threads(1)
+tf.config.threading.set_inter_op_parallelism_threads(1)
+from tensorcoder.image_codec import codec, container
+with open(sys.argv[1], "rb") as f:
+  data = f.read()
+parsed = container.unpack(data)
+y_hat, loc, index = codec.load_model(sys.argv[2]).decode_latents(
+    parsed.strings, parsed.side_shape)
+np.savez(sys.argv[3], rows=np.round(np.clip(index, 0, 63)),
+         symbols=np.round(y_hat - loc),
+         image=codec.decompress_bytes(data, sys.argv[2]))
+"""
+
+
+def test_decoding_in_another_process_with_one_thread(tiny_model, tmp_path):
+  """The scale indexes come from float convolutions, so a decoder elsewhere
+  (here: another process with one thread instead of the machine's default)
+  must compute the same ones for the symbols to decode; the pixels, from the
+  float synthesis, may differ by rounding."""
+  import subprocess  # pylint: disable=g-import-not-at-top
+  path, *_ = tiny_model
+  data = codec.compress_array(photo(150, 190, seed=6), path)
+  (tmp_path / "x.tci").write_bytes(data)
+  subprocess.run(
+      [sys.executable, "-c", _DECODE_ONE_THREAD, str(tmp_path / "x.tci"),
+       path, str(tmp_path / "y.npz"), os.pathsep.join(sys.path)], check=True)
+  theirs = np.load(tmp_path / "y.npz")
+  parsed = container.unpack(data)
+  y_hat, loc, index = codec.load_model(path).decode_latents(
+      parsed.strings, parsed.side_shape)
+  # Float indexes are clipped and rounded to rows by the entropy model.
+  np.testing.assert_array_equal(theirs["rows"], np.round(np.clip(index, 0, 63)))
+  np.testing.assert_array_equal(theirs["symbols"], np.round(y_hat - loc))
+  decoded = codec.decompress_bytes(data, path)
+  assert np.abs(theirs["image"].astype(int) - decoded).max() <= 1
+
+
 def test_training_resumes_from_checkpoint(tiny_model):
   _, directory, config, _ = tiny_model
   logs = []

@@ -278,13 +278,23 @@ class HyperpriorCodec(_Codec):
     z_shape = tuple(int(d) for d in z.shape[1:3])
     return [y_strings.numpy()[0], z_strings.numpy()[0]], z_shape
 
-  def decompress(self, strings, image_shape, z_shape) -> np.ndarray:
-    """Decodes ``compress``'s strings into a uint8 image of ``image_shape``."""
+  def decode_latents(self, strings, z_shape):
+    """Entropy-decodes ``compress``'s strings: ``(y_hat, loc, scale_indexes)``.
+
+    ``y_hat - loc`` are the integer symbols. The indexes and ``loc`` come from
+    the float hyper-synthesis of the decoded ``z``; decoding is correct only
+    where they equal the encoder's.
+    """
     self._check_coders()
     y_string, z_string = strings
     z_hat = self.z_coder.decompress(tf.constant([z_string]), list(z_shape))
     loc, index = self._hyper(z_hat)
     y_hat = self.y_coder.decompress(tf.constant([y_string]), index, loc=loc)
+    return y_hat, loc, index
+
+  def decompress(self, strings, image_shape, z_shape) -> np.ndarray:
+    """Decodes ``compress``'s strings into a uint8 image of ``image_shape``."""
+    y_hat, _, _ = self.decode_latents(strings, z_shape)
     x_hat = self.synthesis(y_hat)[0]
     height, width = image_shape[:2]
     x_hat = x_hat[:height, :width]
