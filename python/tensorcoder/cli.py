@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
   compress.add_argument("input")
   compress.add_argument("output", nargs="?",
                         help="default: the input with extension .tci")
-  compress.add_argument("--model", help="a .keras model (default: embedded)")
+  compress.add_argument("--model", help="a .keras model file or a shipped "
+                        "model id (default: the embedded hyperprior-v1)")
   compress.set_defaults(run=_compress)
 
   decompress = commands.add_parser("decompress",
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
   decompress.add_argument("output", nargs="?",
                           help="default: the input with extension .png")
   decompress.add_argument("--model", help="the .keras model that compressed "
-                          "it (default: embedded)")
+                          "it (default: the shipped model the file names)")
   decompress.set_defaults(run=_decompress)
 
   evaluate = commands.add_parser(
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
   evaluate.add_argument("images", nargs="*",
                         help="folders, globs or files (default: the "
                         "held-out sample images)")
-  evaluate.add_argument("--model")
+  evaluate.add_argument("--model", help="a .keras file or shipped model id")
   evaluate.add_argument("--plot", help="write an RD plot PNG here")
   evaluate.set_defaults(run=_evaluate)
 
@@ -152,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
 
   job = commands.add_parser("main-job", help="the README's main job")
   job.add_argument("--out", default="out")
-  job.add_argument("--model")
+  job.add_argument("--model", help="a .keras file or shipped model id")
   job.set_defaults(run=_main_job)
 
   own, demo_args = _split_demo(sys.argv[1:] if argv is None else list(argv))

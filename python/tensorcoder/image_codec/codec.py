@@ -23,23 +23,46 @@ from tensorcoder.image_codec import container
 from tensorcoder.image_codec import images
 
 DEFAULT_MODEL_ID = "hyperprior-v1"
-_DEFAULT_MODEL_PATH = os.path.join(os.path.dirname(__file__), "default_model",
-                                   f"{DEFAULT_MODEL_ID}.keras")
+# Models shipped in the package, by id: ``<id>.keras``. A new default gets a
+# new id; the old files stay here so that files made with them still decode.
+_SHIPPED_DIR = os.path.join(os.path.dirname(__file__), "default_model")
+
+
+def shipped_models() -> list[str]:
+  """Ids of the models shipped inside the package."""
+  return sorted(name[:-len(".keras")] for name in os.listdir(_SHIPPED_DIR)
+                if name.endswith(".keras"))
+
+
+def _shipped_path(model: str) -> Optional[str]:
+  if not re.fullmatch(r"[A-Za-z0-9._-]+", model):
+    return None
+  path = os.path.join(_SHIPPED_DIR, f"{model}.keras")
+  return path if os.path.isfile(path) else None
 
 
 def model_path(model: Optional[str]) -> tuple[str, str]:
-  """``(model_id, path)`` of a model id or ``.keras`` file (None: default)."""
-  if model is None or model == DEFAULT_MODEL_ID:
-    return DEFAULT_MODEL_ID, _DEFAULT_MODEL_PATH
+  """``(name, path)`` of a shipped model id or a ``.keras`` file (None: the
+  default model)."""
+  if model is None:
+    model = DEFAULT_MODEL_ID
+  shipped = _shipped_path(model)
+  if shipped is not None:
+    return model, shipped
   if not os.path.exists(model):
-    raise FileNotFoundError(f"model {model!r} is neither the default model "
-                            f"id {DEFAULT_MODEL_ID!r} nor an existing file")
+    raise FileNotFoundError(
+        f"model {model!r} is neither a shipped model id "
+        f"({', '.join(shipped_models()) or 'none'}) nor an existing file")
   return os.path.splitext(os.path.basename(model))[0], model
 
 
-@functools.lru_cache(maxsize=4)
 def load_model(model: Optional[str] = None):
   """The codec model (cached); see :func:`model_path`."""
+  return _load_model(DEFAULT_MODEL_ID if model is None else model)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_model(model: str):
   import keras  # pylint: disable=g-import-not-at-top
   import tensorcoder.models  # pylint: disable=g-import-not-at-top,unused-import
   _, path = model_path(model)
@@ -50,14 +73,18 @@ def load_model(model: Optional[str] = None):
   return loaded
 
 
-@functools.lru_cache(maxsize=4)
 def model_id(model: Optional[str] = None) -> str:
-  """The id stored in compressed files: ``DEFAULT_MODEL_ID`` for the default
-  model, else ``<file name>@<first 16 hex digits of a SHA-256 over every
-  weight and table>``."""
+  """The id stored in compressed files: a shipped model's id (e.g.
+  ``DEFAULT_MODEL_ID``), else ``<file name>@<first 16 hex digits of a
+  SHA-256 over every weight and table>``."""
+  return _model_id(DEFAULT_MODEL_ID if model is None else model)
+
+
+@functools.lru_cache(maxsize=4)
+def _model_id(model: str) -> str:
   name, path = model_path(model)
-  if path == _DEFAULT_MODEL_PATH:
-    return DEFAULT_MODEL_ID
+  if os.path.abspath(path) == os.path.abspath(_shipped_path(name) or ""):
+    return name
   import keras  # pylint: disable=g-import-not-at-top
   digest = hashlib.sha256()
   for weight in load_model(model).weights:
@@ -84,14 +111,15 @@ def compress_array(image: np.ndarray, model: Optional[str] = None) -> bytes:
 
 def decompress_bytes(data: bytes, model: Optional[str] = None) -> np.ndarray:
   """Decodes container bytes into a uint8 [H, W, 3] image. With ``model``
-  None, the model named in the file is used (the default one, or a
-  ``.keras`` file of that name must be given)."""
+  None, the model named in the file is used if it is shipped in the package;
+  otherwise its ``.keras`` file must be given."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   parsed = container.unpack(data)
   if model is None:
-    if parsed.model_id != DEFAULT_MODEL_ID:
+    if _shipped_path(parsed.model_id) is None:
       raise ValueError(f"the file was made with model {parsed.model_id!r}; "
                        "pass that model's .keras file")
+    model = parsed.model_id
   elif model_id(model) != parsed.model_id:
     raise ValueError(f"the file was made with model {parsed.model_id!r}, "
                      f"not with {model_id(model)!r}")

@@ -235,13 +235,53 @@ def test_cli_compress_decompress(tiny_model, tmp_path):
   assert images.load(str(tmp_path / "b.png")).shape == (40, 50, 3)
 
 
-def test_default_model_is_embedded_and_decodes():
+def test_evaluate_table_and_plot(tiny_model, tmp_path):
+  import dataclasses  # pylint: disable=g-import-not-at-top
+  from tensorcoder.image_codec import evaluate  # pylint: disable=g-import-not-at-top
+  path, *_ = tiny_model
+  source = str(tmp_path / "a.png")
+  Image.fromarray(photo(64, 96, seed=7)).save(source)
+  plot = str(tmp_path / "rd.png")
+  (result,) = evaluate.evaluate([source], path, plot=plot)
+  assert Image.open(plot).size[0] > 100
+  data = codec.compress_array(photo(64, 96, seed=7), path)
+  assert result.bpp == 8 * len(data) / (64 * 96)
+  np.testing.assert_array_equal(result.reconstruction,
+                                codec.decompress_bytes(data, path))
+  assert result.psnr == pytest.approx(images.psnr(result.curves["original"],
+                                                  result.reconstruction))
+  jpeg = result.curves["jpeg"]
+  assert jpeg[0, 1] <= jpeg[-1, 1] and jpeg.shape[1] == 4
+  # A rate below WebP's lowest one is shown as n/a, with the reason.
+  low = dataclasses.replace(result, webp_psnr=float("nan"))
+  text = evaluate.table([low])
+  assert "n/a" in text.splitlines()[2]
+  assert "n/a: WebP cannot reach" in text
+  assert "nan" not in text
+
+
+def test_default_model_is_embedded_and_beats_jpeg_on_a_held_out_image():
+  from tensorcoder.image_codec import evaluate  # pylint: disable=g-import-not-at-top
   _, default = codec.model_path(None)
   assert os.path.exists(default) and os.path.getsize(default) < 8 << 20
-  image = photo(64, 80, seed=5)
-  data = codec.compress_array(image)
-  decoded = codec.decompress_bytes(data)
-  assert images.psnr(image, decoded) > 20
+  assert codec.model_id(None) == codec.DEFAULT_MODEL_ID
+  # chelsea is not among the training images.
+  assert "skimage:chelsea.png" in images.EVAL_IMAGES
+  assert "skimage:chelsea.png" not in images.TRAIN_IMAGES
+  result = evaluate.evaluate_image(images.resolve("skimage:chelsea.png"))
+  assert result.bpp < 0.5
+  assert result.psnr > 26
+  assert result.psnr > result.jpeg_psnr + 1  # interpolated at equal bpp
+  # Odd sizes work with it too, and files name it.
+  data = codec.compress_array(photo(17, 31, seed=5))
+  assert container.unpack(data).model_id == "hyperprior-v1"
+  assert codec.decompress_bytes(data).shape == (17, 31, 3)
+  # Shipped models are found by id, or by path, and give the same bytes.
+  assert "hyperprior-v1" in codec.shipped_models()
+  assert codec.compress_array(photo(17, 31, seed=5), "hyperprior-v1") == data
+  assert codec.compress_array(photo(17, 31, seed=5), default) == data
+  with pytest.raises(FileNotFoundError, match="shipped model id"):
+    codec.model_path("hyperprior-v0")
 
 
 if __name__ == "__main__":
