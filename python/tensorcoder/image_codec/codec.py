@@ -83,7 +83,8 @@ def model_id(model: Optional[str] = None) -> str:
 @functools.lru_cache(maxsize=4)
 def _model_id(model: str) -> str:
   name, path = model_path(model)
-  if os.path.abspath(path) == os.path.abspath(_shipped_path(name) or ""):
+  shipped = _shipped_path(name)
+  if shipped is not None and os.path.samefile(shipped, path):
     return name
   import keras  # pylint: disable=g-import-not-at-top
   digest = hashlib.sha256()

@@ -258,6 +258,10 @@ def test_evaluate_table_and_plot(tiny_model, tmp_path):
   assert "n/a" in text.splitlines()[2]
   assert "n/a: WebP cannot reach" in text
   assert "nan" not in text
+  webp = result.curves["webp"]
+  high = dataclasses.replace(result, bpp=webp[-1, 1] + 1,
+                             webp_psnr=float("nan"))
+  assert f"highest rate is {webp[-1, 1]:.3f} bpp" in evaluate.table([high])
 
 
 def test_default_model_is_embedded_and_beats_jpeg_on_a_held_out_image():

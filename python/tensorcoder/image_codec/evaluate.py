@@ -105,21 +105,22 @@ def evaluate_image(path: str, model: Optional[str] = None) -> Result:
 def table(results: Sequence[Result]) -> str:
   header = ("image", "size", "bpp", "PSNR", "MS-SSIM", "enc ms", "dec ms",
             "JPEG PSNR", "JPEG MS-SSIM", "WebP PSNR")
-  # NaN: the Pillow codec's lowest quality needs more bits than tensorcoder.
-  cell = lambda value, digits: "n/a" if np.isnan(value) else \
+  # NaN: tensorcoder's rate is outside the range of the Pillow codec's rates.
+  number = lambda value, digits: "n/a" if np.isnan(value) else \
       f"{value:.{digits}f}"
   rows = [header]
   for r in results:
     rows.append((r.name, f"{r.width}x{r.height}", f"{r.bpp:.3f}",
                  f"{r.psnr:.2f}", f"{r.ms_ssim:.4f}", f"{r.encode_ms:.0f}",
-                 f"{r.decode_ms:.0f}", cell(r.jpeg_psnr, 2),
-                 cell(r.jpeg_ms_ssim, 4), cell(r.webp_psnr, 2)))
+                 f"{r.decode_ms:.0f}", number(r.jpeg_psnr, 2),
+                 number(r.jpeg_ms_ssim, 4), number(r.webp_psnr, 2)))
   if results:
     mean = lambda attr: np.mean([getattr(r, attr) for r in results])
     rows.append(("mean", "", f"{mean('bpp'):.3f}", f"{mean('psnr'):.2f}",
                  f"{mean('ms_ssim'):.4f}", f"{mean('encode_ms'):.0f}",
-                 f"{mean('decode_ms'):.0f}", cell(mean("jpeg_psnr"), 2),
-                 cell(mean("jpeg_ms_ssim"), 4), cell(mean("webp_psnr"), 2)))
+                 f"{mean('decode_ms'):.0f}", number(mean("jpeg_psnr"), 2),
+                 number(mean("jpeg_ms_ssim"), 4),
+                 number(mean("webp_psnr"), 2)))
   widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
   lines = ["  ".join(cell.rjust(w) if i else cell.ljust(w)
                      for i, (cell, w) in enumerate(zip(row, widths)))
@@ -129,12 +130,15 @@ def table(results: Sequence[Result]) -> str:
     for name, value, curve in (("JPEG", r.jpeg_psnr, "jpeg"),
                                ("WebP", r.webp_psnr, "webp")):
       if np.isnan(value):
-        lowest = r.curves[curve][0]
+        rows_by_rate = r.curves[curve]
+        low = r.bpp < rows_by_rate[0, 1]
+        end = rows_by_rate[0] if low else rows_by_rate[-1]
         lines.append(f"n/a: {name} cannot reach {r.bpp:.3f} bpp on {r.name}; "
-                     f"its lowest rate is {lowest[1]:.3f} bpp at "
-                     f"{lowest[2]:.2f} dB (quality {int(lowest[0])})")
-  lines.append("Times are one call each after an untimed warm-up; quality "
-               "of JPEG/WebP is interpolated at tensorcoder's bpp.")
+                     f"its {'lowest' if low else 'highest'} rate is "
+                     f"{end[1]:.3f} bpp at {end[2]:.2f} dB "
+                     f"(quality {int(end[0])})")
+  lines.append("Times are one call each after an untimed warm-up. JPEG and "
+               "WebP values are interpolated at tensorcoder's bpp.")
   return "\n".join(lines)
 
 
@@ -158,7 +162,8 @@ def rd_plot(results: Sequence[Result], path: str,
   for label, (bpp, psnr) in (extra_points or {}).items():
     axes.plot([bpp], [psnr], "o", label=label)
   # Around tensorcoder's rates, so that the comparison is readable.
-  rates = [r.bpp for r in results] + [b for b, _ in (extra_points or {}).values()]
+  rates = [r.bpp for r in results]
+  rates += [bpp for bpp, _ in (extra_points or {}).values()]
   right = min(2.0, max([0.5] + [4 * rate for rate in rates]))
   axes.set_xlim(0, right)
   visible = [row[2] for r in results for name in ("jpeg", "webp")
