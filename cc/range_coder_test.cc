@@ -345,6 +345,54 @@ TEST(RangeCoderErrorTest, GarbageNeverCrashesOrHangs) {
   }
 }
 
+// The encoder's output room follows from the symbols actually written,
+// escapes included (issue D1: room was reserved for one symbol per value,
+// so costly symbols after large escapes wrote past the buffer). Debug
+// builds assert the reservation on every write and the ASan run catches
+// any write past the allocation; each case must also round-trip.
+TEST(RangeCoderTest, AdversarialEscapesStayInsideTheBuffer) {
+  std::mt19937 rng(20261201);
+  for (int precision = 1; precision <= 16; ++precision) {
+    const int32_t total = 1 << precision;
+    // The costliest row: the escape (and, from precision 2, a rare symbol)
+    // gets probability 2^-precision.
+    const CdfTable table =
+        precision == 1 ? Table({-1, 0, 1, 2})
+                       : Table({-precision, 0, total - 2, total - 1, total});
+    const int32_t rare = precision == 1 ? 0 : 1;
+    std::vector<std::vector<int32_t>> cases;
+    cases.push_back(std::vector<int32_t>(1000, kMin));  // every value escapes
+    cases.push_back(std::vector<int32_t>(1000, kMax));
+    std::vector<int32_t> alternating(2000);
+    for (size_t i = 0; i < alternating.size(); ++i) {
+      alternating[i] = i % 2 ? rare : (i % 4 ? kMin : kMax);
+    }
+    cases.push_back(alternating);
+    // The reproducer of D1: large escapes first, then costly symbols.
+    std::vector<int32_t> escapes_first(1000, rare);
+    for (int i = 0; i < 200; ++i) escapes_first[i] = kMin;
+    cases.push_back(escapes_first);
+    std::vector<int32_t> random(3000);
+    std::uniform_int_distribution<int64_t> any(kMin, kMax);
+    for (int32_t& v : random) v = rng() % 3 ? static_cast<int32_t>(any(rng)) : rare;
+    cases.push_back(random);
+    for (const std::vector<int32_t>& values : cases) {
+      const std::string encoded = EncodeRow0(table, values);
+      // At most 2 bytes per Encode() call plus 2 to finalize.
+      EXPECT_LE(encoded.size(), 2 * 65 * values.size() + 2);
+      EXPECT_EQ(DecodeRow0(table, encoded, values.size()), values)
+          << "precision " << precision;
+    }
+    // Channel mode and several calls into one encoder take the same path.
+    TableEncoder encoder(table);
+    for (const std::vector<int32_t>& values : cases) {
+      TC_ASSERT_OK(encoder.EncodeChannel(values.data(), values.size()));
+    }
+    const std::string joined = encoder.Finish();
+    EXPECT_FALSE(joined.empty());
+  }
+}
+
 TEST(RangeCoderErrorTest, AbsurdGammaPrefixStops) {
   // Escape followed by 40 zero bits: no int32 has a magnitude that long.
   std::string s;

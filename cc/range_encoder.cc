@@ -76,8 +76,6 @@ Status IndexError(int32_t index, size_t position, size_t num_rows) {
 void TableEncoder::EncodeEscape(const CdfTable::Row& row, int32_t value) {
   const uint32_t escape = row.num_symbols - 1;
   const uint32_t* cdf = table_.cdf(row);
-  // 1 escape + at most 31 zeros + 32 magnitude bits + 1 sign.
-  encoder_.Reserve(65);
   encoder_.Encode(cdf[escape], cdf[escape + 1], row.precision);
   const uint32_t sign = value < 0;
   // Magnitude in 1..2^31, computed without signed overflow.
@@ -116,6 +114,9 @@ Status TableEncoder::EncodeLoop(const int32_t* indexes, const int32_t* values,
     } else {
       encoder_ = encoder;
       if (!row.overflow) return ValueError(value, i, row);
+      // The escape's symbols and then the count - i - 1 values after it:
+      // the Reserve(count) above only covered one symbol per value.
+      encoder_.Reserve(kMaxEscapeSymbols + (count - i - 1));
       EncodeEscape(row, value);
       encoder = encoder_;
     }

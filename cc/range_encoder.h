@@ -15,6 +15,7 @@
 #ifndef TENSORCODER_CC_RANGE_ENCODER_H_
 #define TENSORCODER_CC_RANGE_ENCODER_H_
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -34,8 +35,12 @@ class RangeEncoder {
   RangeEncoder(const RangeEncoder&) = default;
   RangeEncoder& operator=(const RangeEncoder&) = default;
 
-  // Makes room for `num_symbols` more Encode() calls. Every Encode() must be
-  // covered by an earlier Reserve().
+  // Makes room, from the current position, for the next `num_symbols`
+  // Encode() calls and the Finalize() after them. Each call replaces the
+  // guarantee of the previous one (it is not cumulative): every Encode()
+  // must be among the `num_symbols` of the latest Reserve(). The bound is
+  // exact, not estimated: an Encode() writes or delays at most 2 bytes and
+  // Finalize() at most 2, and bytes already delayed are counted.
   void Reserve(size_t num_symbols);
 
   // Encodes [lower, upper) / 2^precision.
@@ -98,10 +103,15 @@ class TableEncoder {
   std::string Finish();
 
  private:
+  // Encode() calls an escape of one value takes at most: the escape symbol,
+  // up to 31 zeros, up to 32 magnitude bits and the sign.
+  static constexpr size_t kMaxEscapeSymbols = 1 + 31 + 32 + 1;
+
   // Codes values[i] with row indexes[i], or row i mod num_rows.
   template <bool kIndexed>
   Status EncodeLoop(const int32_t* indexes, const int32_t* values,
                     size_t count);
+  // REQUIRES: room reserved for kMaxEscapeSymbols more Encode() calls.
   void EncodeEscape(const CdfTable::Row& row, int32_t value);
 
   const CdfTable& table_;
@@ -140,6 +150,8 @@ inline void RangeEncoder::Encode(uint32_t lower, uint32_t upper,
     return;
   }
   if (delay_ != 0) {
+    // Debug builds check the reservation contract (tests run them).
+    assert(pos_ + 2 + (delay_ >> 16) + 2 <= sink_->size());
     pos_ = FlushDelay(data_, pos_, delay_, carry);
     delay_ = 0;
   }
@@ -155,6 +167,7 @@ inline void RangeEncoder::Encode(uint32_t lower, uint32_t upper,
     delay_ = top + 1;  // Enter state 1: these bits are not settled yet.
     return;
   }
+  assert(pos_ + 2 <= sink_->size());
   data_[pos_] = static_cast<char>(top >> 8);
   data_[pos_ + 1] = static_cast<char>(top);
   pos_ += 2 * renorm;

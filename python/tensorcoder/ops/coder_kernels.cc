@@ -277,6 +277,7 @@ struct EncoderState {
   CdfTable table;
   std::vector<std::unique_ptr<TableEncoder>> encoders;
   bool finalized = false;
+  size_t size() const { return encoders.size(); }
 };
 
 struct DecoderState {
@@ -284,6 +285,7 @@ struct DecoderState {
   std::unique_ptr<DecodeTable> table;
   std::vector<std::unique_ptr<TableDecoder>> decoders;
   bool finalized = false;
+  size_t size() const { return decoders.size(); }
 };
 
 template <typename State>
@@ -310,15 +312,31 @@ absl::Status GetState(const Tensor& handle, std::shared_ptr<State>* state) {
   if (handle.dtype() != tensorflow::DT_VARIANT) {
     return errors::InvalidArgument("`handle` must be a variant tensor");
   }
-  if (handle.NumElements() == 0) return absl::OkStatus();
-  const auto* wrapped =
-      handle.flat<Variant>()(0).get<StateVariant<State>>();
+  const char* kind = std::is_same<State, EncoderState>::value
+                         ? "range encoder"
+                         : "range decoder";
+  const int64_t n = handle.NumElements();
+  if (n == 0) return absl::OkStatus();
+  const auto handles = handle.flat<Variant>();
+  const auto* wrapped = handles(0).get<StateVariant<State>>();
   if (wrapped == nullptr || wrapped->state == nullptr) {
+    return errors::InvalidArgument("`handle` is not a ", kind, " handle");
+  }
+  // The state of all coders sits in element 0 and the other elements are
+  // empty, so a handle reshaped keeps working while one that was gathered,
+  // tiled, sliced, reversed or concatenated is refused: its coders would
+  // no longer match its elements (and must never be indexed past the end).
+  bool rearranged = static_cast<size_t>(n) != wrapped->state->size();
+  for (int64_t k = 1; k < n && !rearranged; ++k) {
+    rearranged = handles(k).get<StateVariant<State>>() != nullptr;
+  }
+  if (rearranged) {
     return errors::InvalidArgument(
-        "`handle` is not a ",
-        std::is_same<State, EncoderState>::value ? "range encoder"
-                                                 : "range decoder",
-        " handle");
+        "`handle` of shape ", handle.shape().DebugString(), " holds ",
+        wrapped->state->size(), " ", kind,
+        "s in another arrangement: a handle may be reshaped but not "
+        "gathered, sliced, tiled, reversed or concatenated; pass the handle "
+        "that Create/Entropy ops returned");
   }
   if (wrapped->state->finalized) {
     return errors::InvalidArgument("`handle` was already finalized");

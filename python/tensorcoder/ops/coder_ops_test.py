@@ -280,3 +280,75 @@ def test_saved_model_round_trip_in_fresh_process():
 
 if __name__ == "__main__":
   sys.exit(pytest.main([__file__, "-q"]))
+
+
+REFUSED = "in another arrangement|is not a range (en|de)coder handle"
+
+
+def _rearrangements(handle):
+  """Ways a user can rearrange a handle tensor of shape [2] (D2). TF has
+  no CPU kernels of concat or reverse for variant tensors."""
+  return {
+      "gather": lambda h: tf.gather(h, [0, 0]),
+      "gather_more": lambda h: tf.gather(h, [0, 1, 0]),
+      "tile": lambda h: tf.tile(h, [2]),
+      "swap": lambda h: tf.gather(h, [1, 0]),
+      "gather_reshaped": lambda h: tf.reshape(tf.gather(h, [0, 0, 0, 0]),
+                                              [2, 2])[0],
+      "slice": lambda h: h[1:],
+  }
+
+
+@pytest.mark.parametrize("name", sorted(_rearrangements(None)))
+def test_rearranged_handles_are_refused(name):
+  # Issue D2: kernels indexed encoders[k]/decoders[k] for every element of
+  # the handle they were given, so a gathered or tiled handle read past the
+  # end of the coder list (SIGSEGV). Now every such handle is an error.
+  rearrange = _rearrangements(None)[name]
+  # Element 0 holds the coders; a rearrangement that moves an empty element
+  # there is "not a handle", any other is "in another arrangement".
+  lookup = OVERFLOW_LOOKUP
+  value = tf.constant([[0, 1, 2], [3, 4, 100]], tf.int32)
+  index = tf.zeros_like(value)
+
+  encoder = ops.create_range_encoder([2], lookup)
+  with pytest.raises(tf.errors.InvalidArgumentError, match=REFUSED):
+    ops.entropy_encode_finalize(rearrange(encoder))
+  bad_value = tf.zeros([int(rearrange(encoder).shape[0]), 3], tf.int32)
+  with pytest.raises(tf.errors.InvalidArgumentError, match=REFUSED):
+    ops.entropy_encode_index(rearrange(encoder), tf.zeros_like(bad_value),
+                             bad_value)
+  with pytest.raises(tf.errors.InvalidArgumentError, match=REFUSED):
+    ops.entropy_encode_channel(rearrange(encoder), bad_value)
+
+  strings = ops.entropy_encode_finalize(
+      ops.entropy_encode_index(encoder, index, value))
+  decoder = ops.create_range_decoder(strings, lookup)
+  shape = int(rearrange(decoder).shape[0])
+  with pytest.raises(tf.errors.InvalidArgumentError, match=REFUSED):
+    ops.entropy_decode_index(rearrange(decoder), tf.zeros([shape, 3], tf.int32),
+                             [3])
+  with pytest.raises(tf.errors.InvalidArgumentError, match=REFUSED):
+    ops.entropy_decode_channel(rearrange(decoder), [3])
+  with pytest.raises(tf.errors.InvalidArgumentError, match=REFUSED):
+    ops.entropy_decode_finalize(rearrange(decoder))
+
+  # Inside a tf.function too.
+  @tf.function
+  def traced():
+    h = ops.create_range_encoder([2], lookup)
+    return ops.entropy_encode_finalize(rearrange(h))
+  with pytest.raises(tf.errors.InvalidArgumentError, match=REFUSED):
+    traced()
+
+
+def test_reshaped_handles_still_work():
+  lookup = OVERFLOW_LOOKUP
+  value = tf.constant([[0, 1, 2], [3, 4, 100]], tf.int32)
+  encoder = tf.reshape(ops.create_range_encoder([2], lookup), [2, 1])
+  encoder = ops.entropy_encode_index(encoder, tf.zeros([2, 1, 3], tf.int32),
+                                     tf.reshape(value, [2, 1, 3]))
+  strings = tf.reshape(ops.entropy_encode_finalize(encoder), [2])
+  decoded, ok = decode_index(strings, lookup, tf.zeros_like(value), [3])
+  np.testing.assert_array_equal(decoded, value)
+  assert ok.numpy().all()
