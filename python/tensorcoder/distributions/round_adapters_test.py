@@ -7,6 +7,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # pylint: disable=g-import-not-at-top
+import keras  # pylint: disable=g-import-not-at-top
 import pytest  # pylint: disable=g-import-not-at-top
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
@@ -15,6 +16,13 @@ from tensorcoder.distributions import helpers  # pylint: disable=g-import-not-at
 from tensorcoder.distributions import round_adapters as ra  # pylint: disable=g-import-not-at-top
 from tensorcoder.distributions import uniform_noise  # pylint: disable=g-import-not-at-top
 from tensorcoder.ops import round_ops  # pylint: disable=g-import-not-at-top
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything():
+  """Every test starts from the same seeds (Python, NumPy, TF, Keras)."""
+  keras.utils.set_random_seed(20261201)
+
 
 DTYPES = [tf.float32, tf.float64]
 

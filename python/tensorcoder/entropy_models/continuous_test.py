@@ -16,6 +16,13 @@ import tensorcoder as tc  # pylint: disable=g-import-not-at-top
 from tensorcoder import distributions as tcd  # pylint: disable=g-import-not-at-top
 from tensorcoder import entropy_models as tem  # pylint: disable=g-import-not-at-top
 
+
+@pytest.fixture(autouse=True)
+def _seed_everything():
+  """Every test starts from the same seeds (Python, NumPy, TF, Keras)."""
+  keras.utils.set_random_seed(20261201)
+
+
 # Two logical CPUs for the MirroredStrategy test; possible only before
 # TensorFlow initializes its devices (under pytest that may have happened).
 try:

@@ -14,6 +14,12 @@ import tensorflow as tf  # pylint: disable=g-import-not-at-top
 from tensorcoder.entropy_models import EntropyBottleneck  # pylint: disable=g-import-not-at-top
 
 
+@pytest.fixture(autouse=True)
+def _seed_everything():
+  """Every test starts from the same seeds (Python, NumPy, TF, Keras)."""
+  keras.utils.set_random_seed(20261201)
+
+
 def test_training_and_inference_outputs():
   layer = EntropyBottleneck()
   x = tf.constant(np.random.default_rng(0).normal(0, 3, (2, 5, 5, 4)),

@@ -8,10 +8,17 @@ import tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # pylint: disable=g-import-not-at-top
+import keras  # pylint: disable=g-import-not-at-top
 import pytest  # pylint: disable=g-import-not-at-top
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
 from tensorcoder.entropy_models import PowerLawEntropyModel  # pylint: disable=g-import-not-at-top
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything():
+  """Every test starts from the same seeds (Python, NumPy, TF, Keras)."""
+  keras.utils.set_random_seed(20261201)
 
 
 def test_penalty_values_and_shape():

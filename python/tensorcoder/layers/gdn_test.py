@@ -14,6 +14,12 @@ import tensorflow as tf  # pylint: disable=g-import-not-at-top
 from tensorcoder import layers  # pylint: disable=g-import-not-at-top
 
 
+@pytest.fixture(autouse=True)
+def _seed_everything():
+  """Every test starts from the same seeds (Python, NumPy, TF, Keras)."""
+  keras.utils.set_random_seed(20261201)
+
+
 def test_gdn_matches_formula_and_inverse_inverts_at_init():
   x = np.random.default_rng(0).normal(0, 2, (2, 3, 4, 5)).astype(np.float32)
   gdn, igdn = layers.GDN(), layers.GDN(inverse=True)

@@ -15,6 +15,12 @@ from tensorcoder import layers  # pylint: disable=g-import-not-at-top
 from tensorcoder.layers import parameters  # pylint: disable=g-import-not-at-top
 
 
+@pytest.fixture(autouse=True)
+def _seed_everything():
+  """Every test starts from the same seeds (Python, NumPy, TF, Keras)."""
+  keras.utils.set_random_seed(20261201)
+
+
 def test_real_dft_basis_is_orthonormal():
   for size in (1, 2, 3, 5, 8):
     basis = parameters.real_dft_basis(size)

@@ -13,6 +13,13 @@ import tensorflow as tf  # pylint: disable=g-import-not-at-top
 from tensorcoder.layers import soft_round  # pylint: disable=g-import-not-at-top
 from tensorcoder.ops import round_ops  # pylint: disable=g-import-not-at-top
 
+
+@pytest.fixture(autouse=True)
+def _seed_everything():
+  """Every test starts from the same seeds (Python, NumPy, TF, Keras)."""
+  keras.utils.set_random_seed(20261201)
+
+
 X = np.linspace(-3, 3, 61, dtype=np.float32).reshape(1, 61) + 0.013
 
 

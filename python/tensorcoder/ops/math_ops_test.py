@@ -6,11 +6,19 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # pylint: disable=g-import-not-at-top
+import keras  # pylint: disable=g-import-not-at-top
 import pytest  # pylint: disable=g-import-not-at-top
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
 from tensorcoder.ops import math_ops  # pylint: disable=g-import-not-at-top
 from tensorcoder.ops import round_ops  # pylint: disable=g-import-not-at-top
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything():
+  """Every test starts from the same seeds (Python, NumPy, TF, Keras)."""
+  keras.utils.set_random_seed(20261201)
+
 
 DTYPES = [tf.float32, tf.float64]
 GRADIENTS = ["identity_if_towards", "identity", "disconnected"]
