@@ -360,3 +360,28 @@ def test_reshaped_handles_still_work():
   decoded, ok = decode_index(strings, lookup, tf.zeros_like(value), [3])
   np.testing.assert_array_equal(decoded, value)
   assert ok.numpy().all()
+
+
+@pytest.mark.parametrize("value,offset", [
+    (2.0**30 - 1, -2**31), (-(2.0**30 - 1), 2**31 - 1), (1.0, -2**31 + 1)])
+def test_entropy_model_encode_refuses_symbols_outside_int32(value, offset):
+  # Issue D8: round(value) - cdf_offset overflowed int32 silently and the
+  # round trip gave another number (-3221225473 for the first case).
+  lookup = [-8, 0, 100, 200, 250, 256]
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match="outside the int32 range"):
+    ops.entropy_model_encode(tf.constant([[value]], tf.float64),
+                             tf.zeros([0], tf.int32), [lookup], [offset],
+                             indexed=False)
+
+
+def test_entropy_model_round_trips_extreme_offsets():
+  lookup = [-8, 0, 100, 200, 250, 256]
+  values = tf.constant([[2.0**30 - 1, -(2.0**30 - 1), 0.0, 7.0]], tf.float64)
+  for offset in (-2**30, 2**30, 0):
+    strings = ops.entropy_model_encode(values, tf.zeros([0], tf.int32),
+                                       [lookup], [offset], indexed=False)
+    decoded = ops.entropy_model_decode(strings, tf.zeros([0], tf.int32), 4,
+                                       [lookup], [offset], T=tf.float64,
+                                       indexed=False, check=True)
+    np.testing.assert_array_equal(decoded, values)

@@ -8,8 +8,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <iterator>
 #include <cstdint>
+#include <iterator>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -190,8 +191,18 @@ class EntropyModelEncodeOp : public OpKernel {
                                           begin + i, " is outside [0, ",
                                           num_rows, ")");
             }
-            symbols[i] = static_cast<int32_t>(std::nearbyint(v)) -
-                         offsets(row);
+            // |v| < 2^30 and any int32 offset: the difference fits in
+            // int64 but not always in int32, the range the coder codes.
+            const int64_t symbol =
+                static_cast<int64_t>(std::nearbyint(v)) - offsets(row);
+            if (symbol < std::numeric_limits<int32_t>::min() ||
+                symbol > std::numeric_limits<int32_t>::max()) {
+              return InvalidArgumentError(
+                  "value ", v, " at position ", begin + i, " minus cdf_offset ",
+                  offsets(row), " of row ", row, " is ", symbol,
+                  ", outside the int32 range that can be coded");
+            }
+            symbols[i] = static_cast<int32_t>(symbol);
           }
           TableEncoder encoder(table);
           TC_RETURN_IF_ERROR(indexed_ ? encoder.EncodeIndexed(
