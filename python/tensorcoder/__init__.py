@@ -9,9 +9,18 @@ Compression users expect (``tensorcoder.PowerLawEntropyModel``,
 ``tensorcoder.range_encode``, ...). They are resolved lazily: importing
 ``tensorcoder`` or ``tensorcoder.coder`` imports neither TensorFlow nor any
 extension module.
+
+tensorcoder's TensorFlow op types (``EntropyModelDecode``, ``RangeEncode``,
+...) are registered with TensorFlow as soon as both are imported, in either
+order, so that ``tf.saved_model.load`` of a model written with tensorcoder
+works after a plain ``import tensorcoder``, as with TFC.
 """
 
 import importlib
+import importlib.abc
+import os
+import sys
+import warnings
 
 __version__ = "0.1.0"
 
@@ -66,3 +75,66 @@ def __getattr__(name: str):
 
 def __dir__():
   return sorted(list(globals()) + list(_LAZY))
+
+
+# -- Op registration -----------------------------------------------------------
+
+_OPS_LIBRARY = os.path.join(os.path.dirname(__file__), "ops",
+                            "_tensorcoder_ops.so")
+
+
+def _register_ops() -> None:
+  """Loads the op library into the (already imported) TensorFlow. Never
+  raises: a problem is reported as a warning here and as an ImportError when
+  ``tensorcoder.ops`` is used."""
+  if not os.path.exists(_OPS_LIBRARY):
+    return  # Built without TensorFlow: there are no ops to register.
+  try:
+    importlib.import_module("tensorcoder.ops._library")
+  except Exception as error:  # pylint: disable=broad-except
+    warnings.warn(f"tensorcoder's TensorFlow ops are not registered, so "
+                  f"SavedModels that use them will not load: {error}",
+                  stacklevel=3)
+
+
+class _Loader(importlib.abc.Loader):
+  """Runs TensorFlow's own loader, then registers the ops."""
+
+  def __init__(self, loader):
+    self._loader = loader
+
+  def create_module(self, spec):
+    return self._loader.create_module(spec)
+
+  def exec_module(self, module):
+    self._loader.exec_module(module)
+    _register_ops()
+
+  def __getattr__(self, name):
+    return getattr(self._loader, name)
+
+
+class _AfterTensorFlowImport(importlib.abc.MetaPathFinder):
+  """Finds ``tensorflow`` through the other finders and wraps its loader so
+  that the ops are registered once TensorFlow has been imported. One-shot:
+  removes itself from ``sys.meta_path`` at the first lookup."""
+
+  def find_spec(self, fullname, path=None, target=None):
+    if fullname != "tensorflow":
+      return None
+    if self in sys.meta_path:
+      sys.meta_path.remove(self)
+    for finder in sys.meta_path:
+      find_spec = getattr(finder, "find_spec", None)
+      spec = find_spec(fullname, path, target) if find_spec else None
+      if spec is not None:
+        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+          spec.loader = _Loader(spec.loader)
+        return spec
+    return None
+
+
+if "tensorflow" in sys.modules:
+  _register_ops()
+elif not any(isinstance(f, _AfterTensorFlowImport) for f in sys.meta_path):
+  sys.meta_path.insert(0, _AfterTensorFlowImport())
