@@ -24,10 +24,10 @@ def test_import_is_lazy():
 def test_top_level_names_resolve():
   pytest.importorskip("tensorflow")
   import tensorcoder  # pylint: disable=g-import-not-at-top
-  from tensorcoder import distributions, entropy_models, layers, ops  # pylint: disable=g-import-not-at-top
+  from tensorcoder import datasets, distributions, entropy_models, layers, ops, util  # pylint: disable=g-import-not-at-top
   from tensorcoder.ops import math_ops, round_ops  # pylint: disable=g-import-not-at-top
   assert tensorcoder.PowerLawEntropyModel is entropy_models.PowerLawEntropyModel
-  for module in (distributions, entropy_models, layers, ops):
+  for module in (datasets, distributions, entropy_models, layers, ops, util):
     for name in module.__all__:
       assert getattr(tensorcoder, name) is getattr(module, name), name
   for name in ("soft_round", "soft_round_inverse",

@@ -61,6 +61,8 @@ for _name in (
     "entropy_model_decode", "uniform_noise", "add_uniform_noise",
     "stochastic_round", "noisy_normal_log_likelihood"):
   _LAZY[_name] = "tensorcoder.ops"
+_LAZY["PackedTensors"] = "tensorcoder.util"
+_LAZY["Y4MDataset"] = "tensorcoder.datasets"
 del _name
 
 
