@@ -73,25 +73,28 @@ class PackedTensors:
   def _features(self):
     return self._example.features.feature
 
-  def pack(self, tensors: Sequence, arrays: Sequence[np.ndarray]) -> None:
-    """Stores ``arrays`` (rank 1), typed by the matching ``tensors`` (or
-    anything with a ``dtype``: only the dtype is read), replacing what was
-    packed before.
+  def pack(self, tensors: Sequence, arrays: Sequence | None = None) -> None:
+    """Stores rank-1 integer or string tensors, replacing what was packed
+    before. TFC 2's form is ``pack(tensors)`` (eager tensors or arrays);
+    TFC 1's ``pack(tensors, arrays)`` (dtypes from ``tensors``, values from
+    ``arrays``) is accepted too.
 
     Raises:
-      ValueError: if the lengths differ.
-      RuntimeError: for an array not of rank 1 or a dtype other than integer
-        or string (TFC's exception types).
+      ValueError: if ``tensors`` and ``arrays`` differ in length.
+      RuntimeError: for a tensor not of rank 1 or of a dtype other than
+        integer or string (TFC's exception type).
     """
-    if len(tensors) != len(arrays):
+    if arrays is None:
+      arrays = [np.asarray(t) for t in tensors]
+    elif len(tensors) != len(arrays):
       raise ValueError("`tensors` and `arrays` must have the same length, "
                        f"got {len(tensors)} and {len(arrays)}")
     for position, (tensor, array) in enumerate(zip(tensors, arrays)):
       array = np.asarray(array)
       dtype = tf.as_dtype(tensor.dtype)
       if array.ndim != 1:
-        raise RuntimeError(f"array {position} has rank {array.ndim}; only "
-                           "rank-1 arrays can be packed")
+        raise RuntimeError(f"tensor {position} has rank {array.ndim}; only "
+                           "rank-1 tensors can be packed")
       feature = self._features[_key(position)]
       feature.Clear()
       if dtype.is_integer:
@@ -99,22 +102,30 @@ class PackedTensors:
       elif dtype == tf.string:
         feature.bytes_list.value[:] = [bytes(v) for v in array]
       else:
-        raise RuntimeError(f"array {position} has dtype {dtype.name}; only "
+        raise RuntimeError(f"tensor {position} has dtype {dtype.name}; only "
                            "integer and string tensors can be packed")
     position = len(arrays)
     while _key(position) in self._features:  # Drop older, longer packs.
       del self._features[_key(position)]
       position += 1
 
-  def unpack(self, tensors: Sequence) -> list[np.ndarray]:
-    """The packed arrays, with the dtypes of ``tensors``."""
-    for tensor in tensors:
-      dtype = tf.as_dtype(tensor.dtype)
+  def unpack(self, dtypes: Sequence) -> list:
+    """The packed tensors, as ``tf.Tensor``s of the given ``dtypes`` (TFC
+    2). Given tensors instead of dtypes (TFC 1's form), returns NumPy arrays
+    of their dtypes."""
+    legacy = any(hasattr(d, "dtype") and not isinstance(d, tf.DType)
+                 for d in dtypes)
+    dtypes = [tf.as_dtype(d.dtype if legacy else d) for d in dtypes]
+    for dtype in dtypes:
       if not dtype.is_integer and dtype != tf.string:
         raise RuntimeError(f"cannot unpack into dtype {dtype.name}; only "
                            "integer and string tensors are packed")
-    return self.unpack_from_np_dtypes(
-        [tf.as_dtype(t.dtype).as_numpy_dtype for t in tensors])
+    arrays = self.unpack_from_np_dtypes(
+        [object if d == tf.string else d.as_numpy_dtype for d in dtypes])
+    if legacy:
+      return arrays
+    return [tf.constant(a if d != tf.string else list(a), dtype=d)
+            for a, d in zip(arrays, dtypes)]
 
   def unpack_from_np_dtypes(self, np_dtypes: Sequence) -> list[np.ndarray]:
     """The packed arrays, with the given NumPy dtypes (integer, ``object``

@@ -19,7 +19,20 @@ def _seed_everything():
   keras.utils.set_random_seed(20261201)
 
 
-def test_pack_unpack_round_trip():
+def test_tfc2_pack_unpack_round_trip():
+  # TFC 2's form: pack eager tensors, unpack by dtypes into tensors.
+  tensors = [tf.constant([b"xyz", b"\x00\xff"]),
+             tf.constant([1, 3, -7], tf.int32), tf.constant([], tf.int64)]
+  packed = packed_tensors.PackedTensors()
+  packed.pack(tensors)
+  clone = packed_tensors.PackedTensors(packed.string)
+  out = clone.unpack([t.dtype for t in tensors])
+  for a, b in zip(out, tensors):
+    assert isinstance(a, tf.Tensor) and a.dtype == b.dtype
+    np.testing.assert_array_equal(a, b)
+
+
+def test_tfc1_pack_unpack_round_trip():
   strings = np.array([b"xyz", b"\x00\xff"], dtype=object)
   shape = np.array([1, 3, -7], np.int32)
   tensors = [tf.zeros([2], tf.string), tf.zeros([3], tf.int32)]
@@ -63,7 +76,7 @@ def test_repacking_drops_older_arrays():
   assert "\x02" not in tf.train.Example.FromString(
       packed.string).features.feature
   with pytest.raises(ValueError, match="holds 1 arrays, 2 were asked"):
-    packed.unpack([ints, ints])
+    packed.unpack([tf.int32, tf.int32])
 
 
 def test_errors():
@@ -76,11 +89,15 @@ def test_errors():
     packed.pack([tf.zeros([1])], [np.zeros(1, np.float32)])
   with pytest.raises(RuntimeError, match="float32"):
     packed.unpack([tf.zeros([1])])
+  with pytest.raises(RuntimeError, match="float32"):
+    packed.unpack([tf.float32])
+  with pytest.raises(RuntimeError, match="rank 0"):
+    packed.pack([tf.constant(3)])
   with pytest.raises(ValueError, match="not a PackedTensors string"):
     packed_tensors.PackedTensors(b"\xff\xff\xff")
   packed.pack([tf.zeros([1], tf.int64)], [np.array([1000])])
   with pytest.raises(ValueError, match="outside int8"):
-    packed.unpack([tf.zeros([1], tf.int8)])
+    packed.unpack([tf.int8])
 
 
 if __name__ == "__main__":
