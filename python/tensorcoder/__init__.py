@@ -59,7 +59,8 @@ for _name in (
     "run_length_gamma_encode", "run_length_gamma_decode", "run_length_encode",
     "run_length_decode", "pmfs_to_cdf_lookup", "entropy_model_encode",
     "entropy_model_decode", "uniform_noise", "add_uniform_noise",
-    "stochastic_round", "noisy_normal_log_likelihood"):
+    "stochastic_round", "noisy_normal_log_likelihood",
+    "unbounded_index_range_encode", "unbounded_index_range_decode"):
   _LAZY[_name] = "tensorcoder.ops"
 _LAZY["PackedTensors"] = "tensorcoder.util"
 _LAZY["Y4MDataset"] = "tensorcoder.datasets"
