@@ -33,14 +33,16 @@ for _name in ("ContinuousEntropyModelBase", "ContinuousBatchedEntropyModel",
               "PowerLawEntropyModel", "LaplaceEntropyModel",
               "EntropyBottleneck"):
   _LAZY[_name] = "tensorcoder.entropy_models"
-for _name in ("GDN", "GDNParameter", "RDFTParameter", "SignalConv2D",
-              "SoftRound", "SoftRoundConditionalMean"):
+for _name in ("GDN", "GDNParameter", "RDFTParameter", "Parameter",
+              "SignalConv1D", "SignalConv2D", "SignalConv3D",
+              "IdentityInitializer", "SoftRound", "SoftRoundConditionalMean"):
   _LAZY[_name] = "tensorcoder.layers"
 for _name in ("round_st", "soft_round", "soft_round_inverse",
               "soft_round_conditional_mean"):
   _LAZY[_name] = "tensorcoder.ops.round_ops"
 for _name in ("lower_bound", "upper_bound", "perturb_and_apply"):
   _LAZY[_name] = "tensorcoder.ops.math_ops"
+_LAZY["same_padding_for_kernel"] = "tensorcoder.ops.padding_ops"
 for _name in ("Normal", "Logistic", "Laplace", "UniformNoiseAdapter",
               "NoisyNormal", "NoisyLogistic", "NoisyLaplace",
               "NoisyNormalMixture", "NoisyLogisticMixture", "DeepFactorized",
