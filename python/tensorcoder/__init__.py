@@ -31,7 +31,7 @@ for _name in ("ContinuousEntropyModelBase", "ContinuousBatchedEntropyModel",
               "LocationScaleIndexedEntropyModel", "GeometricScales",
               "UniversalBatchedEntropyModel", "UniversalIndexedEntropyModel",
               "PowerLawEntropyModel", "LaplaceEntropyModel",
-              "EntropyBottleneck"):
+              "EntropyBottleneck", "unlocked_state"):
   _LAZY[_name] = "tensorcoder.entropy_models"
 for _name in ("GDN", "GDNParameter", "RDFTParameter", "Parameter",
               "SignalConv1D", "SignalConv2D", "SignalConv3D",

@@ -12,10 +12,13 @@
   plus table-free run-length codes.
 * :class:`EntropyBottleneck`: the Keras layer of Ballé et al. (2017/2018)
   with a trainable per-channel density and tail quantiles.
+* :func:`unlocked_state`: attach an entropy model to an already built
+  Keras model (TFC's ``self.entropy_model = ...`` after ``fit``).
 """
 
 from tensorcoder.entropy_models.continuous_base import (
     ContinuousEntropyModelBase)
+from tensorcoder.entropy_models.continuous_base import unlocked_state
 from tensorcoder.entropy_models.continuous_batched import (
     ContinuousBatchedEntropyModel)
 from tensorcoder.entropy_models.continuous_indexed import (
@@ -35,5 +38,5 @@ __all__ = [
     "ContinuousIndexedEntropyModel", "EntropyBottleneck", "GeometricScales",
     "LaplaceEntropyModel", "LocationScaleIndexedEntropyModel",
     "PowerLawEntropyModel", "UniversalBatchedEntropyModel",
-    "UniversalIndexedEntropyModel", "round_st",
+    "UniversalIndexedEntropyModel", "round_st", "unlocked_state",
 ]

@@ -21,8 +21,9 @@ prior's weights and its tables, trains them with ``fit`` and saves them.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import keras
 import numpy as np
@@ -51,15 +52,100 @@ def find_layers(prior) -> list:
 
 def unwrap_quantize(layer: keras.layers.Layer) -> None:
   """Undoes Keras' wrapping of ``layer.quantize`` (its int8 weight
-  quantization API), so the entropy models' ``quantize`` (TFC's meaning:
-  rounding) is called as written."""
-  layer.__dict__.pop("quantize", None)
+  quantization API, installed as an instance attribute by
+  ``Layer.__new__``), so the entropy models' ``quantize`` (TFC's meaning:
+  rounding) is called as written. Deleting the instance attribute leaves the
+  class' method."""
+  try:
+    del layer.quantize
+  except AttributeError:
+    pass
+
+
+@contextlib.contextmanager
+def unlocked_state(layer: keras.layers.Layer) -> Iterator[None]:
+  """Lets a built Keras layer or model accept new sub-layers and variables.
+
+  Keras 3 locks the state of a built layer (including subclassed
+  ``keras.Model``s, but not Functional or Sequential ones): assigning a new
+  sub-layer afterwards raises ``ValueError: You cannot add new elements of
+  state``. TensorFlow Compression's models attach their range-coding
+  entropy model after training, e.g. in a ``fit`` override::
+
+    self.entropy_model = tfc.ContinuousBatchedEntropyModel(
+        self.prior, coding_rank=3, compression=True)
+
+  With Keras 3 the same line is written inside this context::
+
+    with tensorcoder.unlocked_state(self):
+      self.entropy_model = tensorcoder.ContinuousBatchedEntropyModel(
+          self.prior, coding_rank=3, compression=True)
+
+  The new entropy model is then tracked as usual: its tables are among the
+  model's weights, saved by ``model.save`` and ``tf.saved_model.save``.
+  The previous lock state is restored on exit. Keras has no public API for
+  this; this is tensorcoder's only use of Keras' private attribute tracker.
+
+  Args:
+    layer: a Keras layer or model (anything else: the context does nothing).
+  """
+  tracker = getattr(layer, "_tracker", None)
+  if tracker is None or not tracker.locked:
+    yield
+    return
+  message = getattr(tracker, "_lock_violation_msg", None)
+  tracker.unlock()
+  try:
+    yield
+  finally:
+    tracker.lock(message)
+
+
+def check_scalar_prior(prior) -> None:
+  """Raises ValueError for a prior with a non-scalar event shape (the
+  entropy models code batches of scalar distributions)."""
+  event_shape = getattr(prior, "event_shape", None)
+  if event_shape is not None and tf.TensorShape(event_shape).rank:
+    raise ValueError(
+        "the prior must be a (batch of) scalar distribution(s); got event "
+        f"shape {tf.TensorShape(event_shape)}. Move the event dimensions "
+        "into the batch shape (e.g. tfp.distributions.Independent's "
+        "distribution, or a batch of scalar priors).")
+
+
+def is_tensor_like(value) -> bool:
+  return isinstance(value, (tf.Tensor, tf.Variable)) or (
+      hasattr(value, "dtype") and hasattr(value, "shape") and
+      not isinstance(value, (float, int, np.ndarray, np.generic)))
 
 
 def sum_over_coding_dims(values: tf.Tensor, coding_rank: int) -> tf.Tensor:
   if coding_rank == 0:
     return values
   return tf.reduce_sum(values, axis=list(range(-coding_rank, 0)))
+
+
+def flatten_units(values: tf.Tensor, coding_rank: int) -> tf.Tensor:
+  """[batch..., coding dims...] -> [batch..., N]: one row per coding unit."""
+  shape = tf.shape(values)
+  batch_shape = shape[:tf.rank(values) - coding_rank]
+  return tf.reshape(values, tf.concat([batch_shape, [-1]], 0))
+
+
+# TFC arguments that tensorcoder refuses, with what to use instead.
+_REFUSED_ARGUMENTS = {
+    "no_variables": "use stateless=True (TFC 2.5+ renamed it)",
+    "cdf_length": "TFC 2.5+ tables have no cdf_length; pass cdf and "
+                  "cdf_offset (or cdf_shapes)",
+    "cdf_max_length": "TFC 2.5+ tables have no cdf_max_length; pass cdf "
+                      "and cdf_offset (or cdf_shapes)",
+}
+
+
+def refuse_arguments(kwargs: dict) -> None:
+  for name, instead in _REFUSED_ARGUMENTS.items():
+    if name in kwargs:
+      raise TypeError(f"the argument {name}= is not supported: {instead}")
 
 
 def as_coding_float(values: tf.Tensor) -> tf.Tensor:
@@ -73,21 +159,28 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
   """Base of the continuous entropy models (not used directly).
 
   Args:
-    prior: the (noisy) prior distribution; None when the tables are given.
+    prior: the (noisy) prior distribution, a batch of scalar distributions
+      (a non-scalar event shape raises ValueError); None when the tables are
+      given.
     coding_rank: number of innermost dimensions coded into one string; the
       rates sum over them.
-    compression: build range-coding tables (needed for ``compress``).
+    compression: build range-coding tables (needed for ``compress``). They
+      are built on construction, also when the model is constructed inside a
+      ``tf.function`` (from the prior's current values).
     stateless: tables as Tensors rather than Variables (for models built
-      inside a ``tf.function``); implied when ``compression=False``.
+      inside a ``tf.function`` that must not create variables); implied when
+      ``compression=False``.
     expected_grads: use the expected gradient of the rate with respect to
       the bottleneck under the uniform noise (Agustsson and Theis,
       "Universally quantized neural compression", NeurIPS 2020).
     tail_mass: probability mass left outside the tables, coded by escape.
     range_coder_precision: bits of the table probabilities (1..16).
-    bottleneck_dtype: dtype of the bottleneck (default: Keras' global
-      compute dtype).
-    laplace_tail_mass: when positive, the rate uses the mixture
-      ``(1 - m) p + m * Laplace(0, 1)`` (bins' masses), which keeps
+    bottleneck_dtype: dtype of the bottleneck, of the perturbed/quantized
+      outputs and of ``decompress`` (default: the compute dtype of Keras'
+      global dtype policy, e.g. float16 under ``mixed_float16``, as TFC).
+      Rates, tables and likelihoods are computed in the prior's dtype.
+    laplace_tail_mass: float or float Tensor; when positive, the rate uses
+      the mixture ``(1 - m) p + m * NoisyLaplace(0, 1)``, which keeps
       gradients alive far in the tails.
   """
 
@@ -97,8 +190,16 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
                range_coder_precision: int = 12, bottleneck_dtype=None,
                laplace_tail_mass: float = 0.0, name: Optional[str] = None,
                **kwargs):
-    super().__init__(name=name, autocast=False, **kwargs)
+    refuse_arguments(kwargs)
+    # The Keras dtype policy is not the models' dtype (bottleneck_dtype and
+    # the prior's dtype are): a mixed policy would make Keras' __call__ open
+    # an autocast scope (autocast=False notwithstanding) and cast the
+    # prior's float32 Variables to float16.
+    kwargs.pop("dtype", None)
+    super().__init__(name=name, autocast=False, dtype="float32", **kwargs)
     unwrap_quantize(self)
+    if prior is not None:
+      check_scalar_prior(prior)
     if coding_rank is None or int(coding_rank) < 0:
       raise ValueError(f"coding_rank must be a non-negative integer, got "
                        f"{coding_rank}")
@@ -107,9 +208,13 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
     if not 1 <= int(range_coder_precision) <= 16:
       raise ValueError("range_coder_precision must be in [1, 16], got "
                        f"{range_coder_precision}")
-    if not 0 <= laplace_tail_mass < 1:
-      raise ValueError(f"laplace_tail_mass must be in [0, 1), got "
-                       f"{laplace_tail_mass}")
+    if is_tensor_like(laplace_tail_mass):
+      self._laplace_tail_mass = laplace_tail_mass
+    else:
+      if not 0 <= laplace_tail_mass < 1:
+        raise ValueError(f"laplace_tail_mass must be in [0, 1), got "
+                         f"{laplace_tail_mass}")
+      self._laplace_tail_mass = float(laplace_tail_mass)
     self._prior = prior
     # Track the prior's Keras layers (and so its trainable weights).
     self._prior_layers = find_layers(prior)
@@ -121,7 +226,6 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
     self._range_coder_precision = int(range_coder_precision)
     self._bottleneck_dtype = tf.as_dtype(bottleneck_dtype or
                                          global_compute_dtype())
-    self._laplace_tail_mass = float(laplace_tail_mass)
     self._cdf = None
     self._cdf_offset = None
     self.built = True
@@ -130,20 +234,28 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
 
   @property
   def prior(self):
+    """The prior the tables were built from (RuntimeError when the model was
+    created from tables or a config)."""
     if self._prior is None:
       raise RuntimeError("this entropy model was created from tables (cdf, "
-                         "cdf_offset) and has no prior")
+                         "cdf_offset) or a config and has no prior")
     return self._prior
 
-  @property
-  def cdf(self):
-    self._check_compression()
-    return self._cdf
+  @prior.deleter
+  def prior(self):
+    self._prior = None
 
   @property
-  def cdf_offset(self):
+  def cdf(self) -> tf.Tensor:
+    """The range-coding lookup (matrix: one row per table)."""
     self._check_compression()
-    return self._cdf_offset
+    return tf.convert_to_tensor(self._cdf)
+
+  @property
+  def cdf_offset(self) -> tf.Tensor:
+    """The value of each table row's first symbol."""
+    self._check_compression()
+    return tf.convert_to_tensor(self._cdf_offset)
 
   @property
   def cdf_shapes(self) -> tuple:
@@ -180,8 +292,19 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
     return self._bottleneck_dtype
 
   @property
-  def laplace_tail_mass(self) -> float:
+  def laplace_tail_mass(self):
     return self._laplace_tail_mass
+
+  @property
+  def decode_sanity_check(self) -> bool:
+    """``decompress`` raises DataLossError when a string is not consumed
+    exactly (corrupt, truncated or coded with other tables). Settable, as
+    TFC's attribute."""
+    return getattr(self, "_decode_sanity_check", True)
+
+  @decode_sanity_check.setter
+  def decode_sanity_check(self, value: bool) -> None:
+    self._decode_sanity_check = bool(value)
 
   def _check_compression(self) -> None:
     if not self._compression:
@@ -191,6 +314,28 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
           "(after training) to compress or decompress.")
 
   # -- tables ----------------------------------------------------------------
+
+  def _eagerly(self, fn):
+    """Runs ``fn`` (which builds tables from the prior) eagerly when the
+    model is constructed inside a ``tf.function`` and keeps Variables:
+    ``tf.function`` creates variables in its first trace only and keeps no
+    other op of that trace, so the tables become the variables' initial
+    values, computed from the prior's current (eager) values.
+
+    Stateless models build their tables in the function graph."""
+    if self._stateless or not tf.inside_function():
+      return fn()
+    try:
+      with tf.init_scope():
+        return fn()
+    except (TypeError, ValueError) as error:
+      if "Graph" not in str(error) and "graph" not in str(error):
+        raise
+      raise ValueError(
+          "compression=True inside a tf.function needs a prior whose "
+          "parameters exist outside the function (Variables or constants "
+          "created eagerly), since the tables become Variables. Create the "
+          "prior outside the function, or pass stateless=True.") from error
 
   def _build_tables(self, prior, offset=None):
     """Integer tables of a prior whose batch is flattened to rows.
@@ -244,21 +389,35 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
 
   def _init_tables(self, cdf, cdf_offset, cdf_shapes, extra=None) -> None:
     """Stores tables: given ones, ones of ``cdf_shapes`` to be loaded later
-    (zeros), or ones built by the subclass (``_tables_from_prior``)."""
+    (zeros), or ones built by the subclass (``_tables_from_prior``).
+
+    ``cdf_shapes`` is tensorcoder's ``[[rows, width], [rows]]`` (matrix
+    lookup) or TFC's ``(len(cdf), len(cdf_offset))`` (TFC's flat tables,
+    which ``set_weights`` can then fill with a TFC model's weights)."""
     if not self._compression:
-      if cdf is not None or cdf_offset is not None:
-        raise ValueError("cdf and cdf_offset need compression=True")
+      if (cdf is not None or cdf_offset is not None or
+          cdf_shapes is not None):
+        raise ValueError("cdf, cdf_offset and cdf_shapes need "
+                         "compression=True")
       return
     if cdf is None and cdf_offset is None and cdf_shapes is None:
       if self._prior is None:
         raise ValueError("compression=True needs a prior, or cdf and "
                          "cdf_offset, or cdf_shapes")
-      cdf, cdf_offset = self._tables_from_prior()
+      cdf, cdf_offset = self._eagerly(self._tables_from_prior)
     elif cdf is None and cdf_offset is None:
-      cdf = tf.zeros(cdf_shapes[0], tf.int32)
-      cdf_offset = tf.zeros(cdf_shapes[1], tf.int32)
-    elif cdf is None or cdf_offset is None:
-      raise ValueError("give both cdf and cdf_offset, or neither")
+      if self._stateless:
+        raise ValueError("cdf_shapes creates Variables to be filled by "
+                         "set_weights; it needs stateless=False")
+      if len(cdf_shapes) != 2:
+        raise ValueError(f"cdf_shapes must have two elements, got "
+                         f"{cdf_shapes}")
+      shapes = [[int(s)] if np.ndim(s) == 0 else [int(d) for d in s]
+                for s in cdf_shapes]
+      cdf = tf.zeros(shapes[0], tf.int32)
+      cdf_offset = tf.zeros(shapes[1], tf.int32)
+    elif cdf is None or cdf_offset is None or cdf_shapes is not None:
+      raise ValueError("give both cdf and cdf_offset, or cdf_shapes")
     cdf = tf.convert_to_tensor(cdf, tf.int32)
     cdf_offset = tf.convert_to_tensor(cdf_offset, tf.int32)
     if cdf.shape.rank not in (1, 2):
@@ -273,12 +432,16 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
       self._cdf = self._table_variable("cdf", cdf)
       self._cdf_offset = self._table_variable("cdf_offset", cdf_offset)
 
-  def _table_variable(self, name: str, value: tf.Tensor):
-    variable = self.add_weight(
-        name=name, shape=value.shape, dtype=value.dtype.name,
-        initializer="zeros", trainable=False)
-    variable.assign(value)
-    return variable
+  def _table_variable(self, name: str, value):
+    """A non-trainable Variable whose initial value is ``value`` (so that it
+    is also right when created inside a ``tf.function``)."""
+    value = tf.convert_to_tensor(value)
+    if not value.shape.is_fully_defined():
+      raise ValueError(f"{name}: table shapes must be static, got "
+                       f"{value.shape}")
+    return self.add_weight(
+        name=name, shape=tuple(value.shape), dtype=value.dtype.name,
+        initializer=lambda shape, dtype=None: value, trainable=False)
 
   def _tables_from_prior(self):
     raise NotImplementedError
@@ -310,7 +473,8 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
     """The bottleneck as a tensor of ``bottleneck_dtype``, checked to have
     at least ``coding_rank`` dimensions, the innermost equal to
     ``prior_shape`` when given."""
-    bottleneck = tf.convert_to_tensor(bottleneck)
+    bottleneck = tf.convert_to_tensor(bottleneck,
+                                      dtype_hint=self.bottleneck_dtype)
     if not bottleneck.dtype.is_floating:
       raise TypeError(f"the bottleneck must be floating point, got "
                       f"{bottleneck.dtype.name}")
@@ -342,22 +506,37 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
 
 
   def _log_prob(self, prior, values) -> tf.Tensor:
-    """log p(values) under the prior, mixed with a unit Laplace's bins when
-    ``laplace_tail_mass`` > 0."""
-    log_prob = prior.log_prob(values)
-    if self._laplace_tail_mass:
-      m = tf.cast(self._laplace_tail_mass, log_prob.dtype)
-      v = tf.abs(tf.cast(values, log_prob.dtype))
-      # log of the mass of [v - 1/2, v + 1/2] under Laplace(0, 1):
+    """log p(values) under the prior (in its dtype), mixed as TFC with the
+    bins of a unit Laplace when ``laplace_tail_mass`` m > 0 (a float, or a
+    Tensor decided at run time): ``log((1 - m) p + m q)`` with
+    ``q = NoisyLaplace(0, 1)``, and ``log(m) + log(q)`` where that mixture
+    is below 1e-10 (there the prior is negligible, and the rate grows as
+    ``|x| / log(2)`` with a gradient that pulls x back).
+    """
+    values = tf.cast(values, prior.dtype)
+    m = self._laplace_tail_mass
+    if not is_tensor_like(m) and not m:
+      return prior.log_prob(values)
+
+    def mixture():
+      probs = prior.prob(values)
+      mass = tf.cast(m, probs.dtype)
+      v = tf.abs(values)
+      # log q(v), the mass of [v - 1/2, v + 1/2] under Laplace(0, 1):
       # exp(-v) sinh(1/2) for v >= 1/2, 1 - exp(-1/2) cosh(v) below.
-      half = tf.constant(0.5, log_prob.dtype)
+      half = tf.constant(0.5, probs.dtype)
       inner = tf.math.log1p(-tf.exp(-half) * tf.math.cosh(tf.minimum(v, half)))
       outer = -v + tf.math.log(tf.math.sinh(half))
-      laplace = tf.where(v < half, inner, outer)
-      log_prob = tf.reduce_logsumexp(
-          tf.stack([tf.math.log1p(-m) + log_prob, tf.math.log(m) + laplace]),
-          axis=0)
-    return log_prob
+      log_laplace = tf.where(v < half, inner, outer)
+      probs = (1 - mass) * probs + mass * tf.exp(log_laplace)
+      floor = tf.constant(1e-10, probs.dtype)
+      return tf.where(probs < floor, tf.math.log(mass) + log_laplace,
+                      tf.math.log(tf.maximum(probs, floor)))
+
+    if is_tensor_like(m):
+      return tf.cond(tf.greater(m, 0), mixture,
+                     lambda: prior.log_prob(values))
+    return mixture()
 
   def _bits(self, prior, values, bottleneck, noise, training) -> tf.Tensor:
     """Rate in bits summed over the coding dimensions.
@@ -387,16 +566,18 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
         tail_mass=self.tail_mass,
         range_coder_precision=self.range_coder_precision,
         bottleneck_dtype=self.bottleneck_dtype.name,
-        laplace_tail_mass=self.laplace_tail_mass)
+        laplace_tail_mass=float(self.laplace_tail_mass))
 
   def get_config(self) -> dict[str, Any]:
     """A config that recreates the model for compression (without prior);
     its tables come back with ``set_weights(get_weights())`` or when a
-    ``.keras`` file / checkpoint is loaded.
+    ``.keras`` file / checkpoint is loaded (``from_config`` creates them as
+    zeros of ``cdf_shapes``).
 
     Raises:
-      NotImplementedError: the model was built without compression (it has
-        nothing but its prior, which is not serializable in general).
+      NotImplementedError (a RuntimeError, as TFC raises): the model has no
+        tables (``compression=False``) or holds them as Tensors
+        (``stateless=True``); its prior is not serializable in general.
     """
     if not self.compression or self.stateless:
       raise NotImplementedError(

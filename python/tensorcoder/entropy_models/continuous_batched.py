@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+import keras
+import numpy as np
 import tensorflow as tf
 
 from tensorcoder.distributions import helpers
@@ -17,8 +19,23 @@ from tensorcoder.entropy_models import continuous_base
 from tensorcoder.ops import round_ops
 
 
+@keras.saving.register_keras_serializable(package="tensorcoder")
 class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
   """Batched entropy model for continuous random variables.
+
+  TFC's ``ContinuousBatchedEntropyModel`` (Ballé, Laparra and Simoncelli,
+  "End-to-end optimized image compression", ICLR 2017) as a Keras 3 layer.
+
+  Quantization offsets (``round(x - o) + o``; "Nonlinear Transform Coding",
+  Ballé et al., IEEE JSTSP 2021, Sec. III.A), as TFC:
+
+  * ``quantization_offset`` given: those offsets.
+  * otherwise, with ``offset_heuristic`` and ``compression``: the prior's
+    ``quantization_offset`` (decimal part of its mode), computed once and
+    stored with the tables; None (integers) when it is all zero.
+  * otherwise, with ``offset_heuristic`` and no compression: recomputed
+    from the prior at each use.
+  * otherwise: None, plain rounding.
 
   Args:
     prior: a noisy prior (e.g. ``NoisyDeepFactorized(batch_shape=[C])``)
@@ -33,10 +50,12 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
     cdf, cdf_offset: tables of another model with the same prior shape.
     cdf_shapes: shapes of ``cdf`` and ``cdf_offset``, to create zero tables
       that ``set_weights`` or a checkpoint fills.
-    offset_heuristic: quantize on the grid ``round(x - o) + o`` with ``o``
-      the prior's ``quantization_offset`` (its mode or median). Disable it
-      for soft-rounding models.
-    quantization_offset: the offsets ``o`` when there is no prior.
+    offset_heuristic: use the prior's offsets (see above). Disable it for
+      soft-rounding models. ``non_integer_offset`` is an accepted older
+      name.
+    quantization_offset: the offsets; with ``cdf_shapes``, TFC's bool
+      (True: a zero offset Variable of ``prior_shape`` to be filled by
+      ``set_weights``) or the offsets themselves.
     decode_sanity_check: ``decompress`` raises when a string was not
       consumed exactly (corrupt or truncated); otherwise it returns whatever
       the decoder produced.
@@ -50,7 +69,9 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
                offset_heuristic: bool = True, quantization_offset=None,
                decode_sanity_check: bool = True,
                laplace_tail_mass: float = 0.0, name: Optional[str] = None,
-               **kwargs):
+               non_integer_offset: Optional[bool] = None, **kwargs):
+    if non_integer_offset is not None:
+      offset_heuristic = non_integer_offset
     if prior is None and prior_shape is None:
       raise ValueError("give a prior, or prior_shape with the tables")
     if prior is not None and prior_shape is not None:
@@ -73,25 +94,40 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
                        f"the prior's rank ({self._prior_shape.rank})")
     self._offset_heuristic = bool(offset_heuristic)
     self._decode_sanity_check = bool(decode_sanity_check)
-    self._fixed_offset = None
-    if quantization_offset is not None:
-      self._fixed_offset = tf.broadcast_to(
-          tf.convert_to_tensor(quantization_offset, tf.float32),
-          self._prior_shape)
-    elif self.compression:
-      if prior is not None and self._offset_heuristic:
-        self._fixed_offset = tf.broadcast_to(tf.cast(
-            helpers.quantization_offset(prior), tf.float32), self._prior_shape)
+
+    def offsets():
+      if isinstance(quantization_offset, (bool, np.bool_)):
+        if cdf_shapes is None:
+          raise ValueError("a bool quantization_offset goes with cdf_shapes")
+        offset = (tf.zeros(self._prior_shape, self.bottleneck_dtype)
+                  if quantization_offset else None)
+      elif quantization_offset is not None:
+        offset = quantization_offset
+      elif self._offset_heuristic and self.compression:
+        if cdf_shapes is not None or cdf is not None:
+          offset = None  # Tables given without offsets: integers.
+        elif self._prior is None:
+          raise ValueError("the offset heuristic needs a prior")
+        else:
+          offset = helpers.quantization_offset(self._prior)
+          if tf.executing_eagerly() and not np.any(np.asarray(offset)):
+            offset = None
       else:
-        self._fixed_offset = tf.zeros(self._prior_shape, tf.float32)
+        offset = None
+      if offset is not None:
+        offset = tf.broadcast_to(
+            tf.cast(offset, self.bottleneck_dtype), self._prior_shape)
+      return offset
+
+    self._quantization_offset = self._eagerly(offsets)
     self._init_tables(cdf, cdf_offset, cdf_shapes)
-    if self.compression and not self.stateless:
-      self._fixed_offset = self._table_variable("quantization_offset",
-                                                self._fixed_offset)
+    if (self._quantization_offset is not None and self.compression and
+        not self.stateless):
+      self._quantization_offset = self._table_variable(
+          "quantization_offset", self._quantization_offset)
 
   def _tables_from_prior(self):
-    offset = self._fixed_offset if self._offset_heuristic else None
-    return self._build_tables(self.prior, offset)
+    return self._build_tables(self.prior, self._quantization_offset)
 
   # -- properties ------------------------------------------------------------
 
@@ -99,7 +135,9 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
   def prior_shape(self) -> tf.TensorShape:
     return self._prior_shape
 
+  @property
   def prior_shape_tensor(self) -> tf.Tensor:
+    """``prior_shape`` as an int32 Tensor (a property, as TFC)."""
     return tf.constant(self._prior_shape.as_list(), tf.int32)
 
   @property
@@ -107,16 +145,21 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
     return self._offset_heuristic
 
   @property
-  def decode_sanity_check(self) -> bool:
-    return self._decode_sanity_check
+  def non_integer_offset(self) -> bool:
+    """TFC's older name of ``offset_heuristic``."""
+    return self._offset_heuristic
 
   @property
   def quantization_offset(self) -> Optional[tf.Tensor]:
-    """Offsets of the quantization grid (None: the integers)."""
-    if self._fixed_offset is not None:
-      return tf.convert_to_tensor(self._fixed_offset)
-    if self._offset_heuristic and self._prior is not None:
-      return tf.stop_gradient(helpers.quantization_offset(self._prior))
+    """Offsets of the quantization grid, in ``bottleneck_dtype`` (None: the
+    integers)."""
+    if self._quantization_offset is not None:
+      return tf.convert_to_tensor(self._quantization_offset)
+    if self._offset_heuristic and not self.compression:
+      if self._prior is None:
+        raise RuntimeError("the offset heuristic needs a prior")
+      return tf.cast(tf.stop_gradient(helpers.quantization_offset(
+          self._prior)), self.bottleneck_dtype)
     return None
 
   # -- checks ----------------------------------------------------------------
@@ -132,12 +175,13 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
     Args:
       bottleneck: the tensor to code; its innermost dimensions equal the
         prior shape.
-      training: add uniform noise (True) or quantize (False).
+      training: add uniform noise (True, TFC's default) or quantize (False).
 
     Returns:
       ``(outputs, bits)``: the perturbed or quantized bottleneck (its dtype)
       and the rate in bits of each coding unit (shape: the bottleneck's
-      shape without its ``coding_rank`` innermost dimensions).
+      shape without its ``coding_rank`` innermost dimensions; the prior's
+      dtype).
     """
     return self._perturb_or_quantize(self.prior, self._convert(bottleneck),
                                      training, self.quantize)
@@ -148,8 +192,9 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
     offset = self.quantization_offset
     if offset is None:
       return round_ops.round_st(bottleneck)
-    x = tf.cast(bottleneck, tf.float32)
-    return tf.cast(round_ops.round_st(x, offset), self.bottleneck_dtype)
+    x = continuous_base.as_coding_float(bottleneck)
+    return tf.cast(round_ops.round_st(x, tf.cast(offset, x.dtype)),
+                   self.bottleneck_dtype)
 
   # -- coding ----------------------------------------------------------------
 
@@ -167,13 +212,12 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
       innermost dimensions.
     """
     self._check_compression()
-    bottleneck = self._convert(bottleneck)
-    shape = tf.shape(bottleneck)
-    batch_shape = shape[:tf.rank(bottleneck) - self.coding_rank]
-    values = continuous_base.as_coding_float(bottleneck)
-    values -= tf.cast(tf.convert_to_tensor(self._fixed_offset), values.dtype)
+    values = continuous_base.as_coding_float(self._convert(bottleneck))
+    offset = self.quantization_offset
+    if offset is not None:
+      values -= tf.cast(offset, values.dtype)
     return self._encode_units(
-        tf.reshape(values, tf.concat([batch_shape, [-1]], 0)))
+        continuous_base.flatten_units(values, self.coding_rank))
 
   def decompress(self, strings, broadcast_shape) -> tf.Tensor:
     """Decodes strings of ``compress``.
@@ -203,8 +247,10 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
     values = self._decode_units(strings, count,
                                 check=self._decode_sanity_check)
     values = tf.reshape(values, tf.concat(
-        [tf.shape(strings), broadcast_shape, self.prior_shape_tensor()], 0))
-    values += tf.convert_to_tensor(self._fixed_offset)
+        [tf.shape(strings), broadcast_shape, self.prior_shape_tensor], 0))
+    offset = self.quantization_offset
+    if offset is not None:
+      values += tf.cast(offset, values.dtype)
     return tf.cast(values, self.bottleneck_dtype)
 
   # -- serialization ---------------------------------------------------------
@@ -213,9 +259,11 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
     config = super().get_config()
     config.update(prior_shape=self._prior_shape.as_list(),
                   offset_heuristic=self._offset_heuristic,
+                  quantization_offset=self._quantization_offset is not None,
                   decode_sanity_check=self._decode_sanity_check)
     return config
 
   def _table_variables(self) -> list:
-    return super()._table_variables() + [self._fixed_offset]
-
+    extra = ([] if self._quantization_offset is None else
+             [self._quantization_offset])
+    return super()._table_variables() + extra

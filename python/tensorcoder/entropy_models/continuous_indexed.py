@@ -88,6 +88,7 @@ def _deserialize_callable(spec):
   return cls.from_config(spec["config"])
 
 
+@keras.saving.register_keras_serializable(package="tensorcoder")
 class ContinuousIndexedEntropyModel(
     continuous_base.ContinuousEntropyModelBase):
   """Indexed entropy model for continuous random variables.
@@ -98,10 +99,12 @@ class ContinuousIndexedEntropyModel(
   the bottleneck's shape with values in ``[0, R)``; with several, they have
   one more axis, at ``channel_axis``, holding one index per range.
 
-  Integer indexes outside the ranges are an error. Floating-point indexes
-  are a continuous parameterisation: in training they select interpolated
-  priors and are clipped to the ranges (with gradients that pull them back
-  inside); when coding they are clipped and rounded to the nearest row.
+  Indexes outside the ranges are clipped to them, as in TFC (integer and
+  floating-point ones alike). Floating-point indexes are a continuous
+  parameterisation: in training (and for the rate with ``training=False``)
+  they select interpolated priors, clipped with gradients that pull them
+  back inside; when coding they are rounded to the nearest table row (TFC
+  truncates them; tensorcoder's bitstreams round).
 
   Args:
     prior_fn: callable returning a batch of noisy priors from parameters.
@@ -191,10 +194,6 @@ class ContinuousIndexedEntropyModel(
   def channel_axis(self) -> Optional[int]:
     return self._channel_axis
 
-  @property
-  def decode_sanity_check(self) -> bool:
-    return self._decode_sanity_check
-
   # -- priors and indexes ----------------------------------------------------
 
   def _make_prior(self, indexes):
@@ -204,6 +203,7 @@ class ContinuousIndexedEntropyModel(
     indexes = tf.cast(indexes, self._prior_dtype)
     parameters = {k: f(indexes) for k, f in self._parameter_fns.items()}
     prior = self._prior_fn(**parameters)
+    continuous_base.check_scalar_prior(prior)
     if prior.dtype != self._prior_dtype:
       raise TypeError(f"prior_fn made a prior of dtype {prior.dtype.name}, "
                       f"expected prior_dtype={self._prior_dtype.name}")
@@ -217,7 +217,8 @@ class ContinuousIndexedEntropyModel(
     return tf.stack(grid, axis=self._channel_axis)
 
   def _tables_from_prior(self):
-    return self._build_tables(self._prior)
+    # The family is made again here: this may run eagerly (see _eagerly).
+    return self._build_tables(self._make_prior(self._index_grid()))
 
   def _tables_per_index(self) -> int:
     """Table rows per index value (more for universal quantization)."""
@@ -261,21 +262,14 @@ class ContinuousIndexedEntropyModel(
   def _row_indexes(self, indexes: tf.Tensor):
     """Table rows of the indexes, and assertions guarding them.
 
-    Integer indexes of a single range are checked by the coding op itself
-    (an InvalidArgumentError naming the index and its position); with several
-    ranges each channel is checked here, before the channels are flattened
-    into a row. Float indexes are clipped to the ranges and rounded.
+    As TFC, indexes outside the ranges are clipped to them (each channel to
+    ``[0, index_ranges[k] - 1]``); float indexes are then rounded to the
+    nearest row (TFC truncates; see the class docstring) and must be finite.
     """
     checks = []
     if indexes.dtype.is_integer:
       indexes = tf.cast(indexes, tf.int32)
-      if self._channel_axis is not None:
-        bounds = self._bounds(indexes)
-        checks.append(tf.debugging.assert_non_negative(
-            indexes, message="indexes must be non-negative"))
-        checks.append(tf.debugging.assert_less_equal(
-            indexes, bounds, message=f"indexes must be below index_ranges "
-            f"{self._index_ranges}"))
+      indexes = tf.clip_by_value(indexes, 0, self._bounds(indexes))
     elif indexes.dtype.is_floating:
       wide = tf.cast(indexes, tf.float32)
       checks.append(tf.debugging.assert_all_finite(

@@ -197,14 +197,9 @@ class EntropyBottleneck(keras.layers.Layer):
     cdf_offset = tf.cast(minima, tf.int32)
     shapes = [list(cdf.shape), list(cdf_offset.shape)]
     if self._cdf is None or shapes != self._table_shapes:
-      tracker = getattr(self, "_tracker", None)
-      if tracker is not None:
-        tracker.unlock()
-      try:
+      # Tables are state added after build, on purpose.
+      with continuous_base.unlocked_state(self):
         self._create_tables(shapes)
-      finally:
-        if tracker is not None:
-          tracker.lock()
     self._cdf.assign(cdf)
     self._cdf_offset.assign(cdf_offset)
     self._has_tables = True

@@ -10,12 +10,14 @@ Compression's ``LaplaceEntropyModel``.
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from tensorcoder import ops
 from tensorcoder.entropy_models import power_law
 
 
+@keras.saving.register_keras_serializable(package="tensorcoder")
 class LaplaceEntropyModel(power_law.PowerLawEntropyModel):
   """Entropy model for Laplace-distributed random variables.
 
@@ -26,7 +28,8 @@ class LaplaceEntropyModel(power_law.PowerLawEntropyModel):
       the Elias gamma code.
     magnitude_code: Rice parameter of magnitudes, or -1 for Elias gamma.
     use_run_length_for_non_zeros: also run-length code non-zero runs.
-    bottleneck_dtype: dtype of the bottleneck (default: Keras' float type).
+    bottleneck_dtype: dtype of the bottleneck, the outputs and the penalty
+      (default: the compute dtype of Keras' global dtype policy, as TFC).
   """
 
   def __init__(self, coding_rank: int, l1: float = 0.01,

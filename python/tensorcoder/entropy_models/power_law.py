@@ -19,6 +19,7 @@ from tensorcoder import ops
 from tensorcoder.ops.round_ops import round_st  # pylint: disable=g-bad-import-order
 
 
+@keras.saving.register_keras_serializable(package="tensorcoder")
 class PowerLawEntropyModel(tf.Module):
   """Entropy model for power-law distributed random variables.
 
@@ -28,7 +29,9 @@ class PowerLawEntropyModel(tf.Module):
       ``penalty`` sums over the coding dimensions.
     alpha: the penalty's scale; smaller values make it closer to counting
       non-zeros.
-    bottleneck_dtype: dtype of the bottleneck (default: Keras' float type).
+    bottleneck_dtype: dtype of the bottleneck, the outputs and the penalty
+      (default: the compute dtype of Keras' global dtype policy, e.g.
+      float16 under ``mixed_float16``, as TFC).
   """
 
   def __init__(self, coding_rank: int, alpha: float = 0.01,
@@ -40,8 +43,9 @@ class PowerLawEntropyModel(tf.Module):
       raise ValueError(f"alpha must be positive, got {alpha}")
     self._coding_rank = int(coding_rank)
     self._alpha = float(alpha)
-    self._bottleneck_dtype = tf.as_dtype(
-        bottleneck_dtype or keras.config.floatx())
+    if bottleneck_dtype is None:
+      bottleneck_dtype = keras.mixed_precision.global_policy().compute_dtype
+    self._bottleneck_dtype = tf.as_dtype(bottleneck_dtype)
 
   @property
   def coding_rank(self) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -75,6 +76,7 @@ class _ShiftedPrior:
     return self._tails(tail_mass)[1]
 
 
+@keras.saving.register_keras_serializable(package="tensorcoder")
 class UniversalBatchedEntropyModel(
     continuous_base.ContinuousEntropyModelBase):
   """Batched entropy model with universal quantization.
@@ -191,6 +193,7 @@ class UniversalBatchedEntropyModel(
     return config
 
 
+@keras.saving.register_keras_serializable(package="tensorcoder")
 class UniversalIndexedEntropyModel(
     continuous_indexed.ContinuousIndexedEntropyModel):
   """Indexed entropy model with universal quantization.
@@ -218,10 +221,11 @@ class UniversalIndexedEntropyModel(
 
   def _tables_from_prior(self):
     levels = self._num_noise_levels_init
-    offsets = level_offsets(tf.range(levels), levels, self._prior.dtype)
+    prior = self._make_prior(self._index_grid())  # May run eagerly.
+    offsets = level_offsets(tf.range(levels), levels, prior.dtype)
     offsets = tf.reshape(offsets, [levels] + [1] * len(self._index_ranges))
     batch = tf.constant([levels] + list(self._index_ranges), tf.int32)
-    return self._build_tables(_ShiftedPrior(self._prior, offsets, batch))
+    return self._build_tables(_ShiftedPrior(prior, offsets, batch))
 
   def _tables_per_index(self) -> int:
     return self._num_noise_levels_init
@@ -241,12 +245,6 @@ class UniversalIndexedEntropyModel(
     rows, checks = self._row_indexes(indexes)
     levels = noise_levels(shape, self._num_noise_levels_init)
     per_level = int(np.prod(self._index_ranges))
-    if indexes.dtype.is_integer and self._channel_axis is None:
-      checks.append(tf.debugging.assert_less(
-          rows, per_level, message=f"indexes must be below index_ranges "
-          f"{self._index_ranges}"))
-      checks.append(tf.debugging.assert_non_negative(
-          rows, message="indexes must be non-negative"))
     with tf.control_dependencies(checks):
       rows = tf.broadcast_to(rows, shape) + levels * per_level
     return levels, rows
