@@ -103,8 +103,11 @@ class ContinuousIndexedEntropyModel(
   floating-point ones alike). Floating-point indexes are a continuous
   parameterisation: in training (and for the rate with ``training=False``)
   they select interpolated priors, clipped with gradients that pull them
-  back inside; when coding they are rounded to the nearest table row (TFC
-  truncates them; tensorcoder's bitstreams round).
+  back inside; when coding they select table row ``floor(index)``, as in
+  TFC (``index_rounding="floor"``, the default), so strings written by TFC's
+  models decode here. ``index_rounding="nearest"`` rounds to the nearest
+  row instead: tensorcoder 1 did that, and configs saved by it (which have
+  no ``index_rounding`` key) load with it, so their strings stay the same.
 
   Args:
     prior_fn: callable returning a batch of noisy priors from parameters.
@@ -121,6 +124,8 @@ class ContinuousIndexedEntropyModel(
     cdf, cdf_offset, cdf_shapes: tables given, or their shapes (see
       :class:`ContinuousBatchedEntropyModel`).
     decode_sanity_check: ``decompress`` raises on corrupt strings.
+    index_rounding: how float indexes select table rows when coding:
+      ``"floor"`` (TFC's) or ``"nearest"`` (tensorcoder 1's).
   """
 
   def __init__(self, prior_fn: Optional[Callable] = None,
@@ -134,7 +139,11 @@ class ContinuousIndexedEntropyModel(
                cdf_offset=None, cdf_shapes=None,
                decode_sanity_check: bool = True,
                laplace_tail_mass: float = 0.0, name: Optional[str] = None,
-               **kwargs):
+               index_rounding: str = "floor", **kwargs):
+    if index_rounding not in ("floor", "nearest"):
+      raise ValueError("index_rounding must be 'floor' (TFC's) or 'nearest', "
+                       f"got {index_rounding!r}")
+    self._index_rounding = index_rounding
     if index_ranges is None:
       raise ValueError("index_ranges is required")
     if isinstance(index_ranges, (int, np.integer)):
@@ -264,7 +273,8 @@ class ContinuousIndexedEntropyModel(
 
     As TFC, indexes outside the ranges are clipped to them (each channel to
     ``[0, index_ranges[k] - 1]``); float indexes are then rounded to the
-    nearest row (TFC truncates; see the class docstring) and must be finite.
+    row ``floor(index)`` (TFC) or the nearest one (``index_rounding``) and
+    must be finite.
     """
     checks = []
     if indexes.dtype.is_integer:
@@ -277,7 +287,9 @@ class ContinuousIndexedEntropyModel(
       with tf.control_dependencies(checks):
         wide = tf.clip_by_value(wide, 0.0,
                                 tf.cast(self._bounds(wide), tf.float32))
-      indexes = tf.cast(tf.round(wide), tf.int32)
+      rows = tf.floor(wide) if self._index_rounding == "floor" else tf.round(
+          wide)
+      indexes = tf.cast(rows, tf.int32)
     else:
       raise TypeError(f"indexes must be integer or floating point, got "
                       f"{indexes.dtype.name}")
@@ -369,8 +381,21 @@ class ContinuousIndexedEntropyModel(
     config.update(index_ranges=list(self._index_ranges),
                   channel_axis=self._channel_axis,
                   prior_dtype=self._prior_dtype.name,
-                  decode_sanity_check=self._decode_sanity_check)
+                  decode_sanity_check=self._decode_sanity_check,
+                  index_rounding=self._index_rounding)
     return config
+
+  @classmethod
+  def from_config(cls, config: dict):
+    config = dict(config)
+    # Saved by tensorcoder 1, which rounded float indexes to the nearest row.
+    config.setdefault("index_rounding", "nearest")
+    return super().from_config(config)
+
+  @property
+  def index_rounding(self) -> str:
+    """``"floor"`` (TFC's) or ``"nearest"``: see the class docstring."""
+    return self._index_rounding
 
 
 @keras.saving.register_keras_serializable(package="tensorcoder")
@@ -482,6 +507,7 @@ class LocationScaleIndexedEntropyModel(ContinuousIndexedEntropyModel):
   @classmethod
   def from_config(cls, config: dict) -> "LocationScaleIndexedEntropyModel":
     config = dict(config)
+    config.setdefault("index_rounding", "nearest")  # tensorcoder 1's configs.
     prior_fn = _deserialize_callable(config.pop("prior_fn", None))
     scale_fn = _deserialize_callable(config.pop("scale_fn", None))
     if prior_fn is None or scale_fn is None:

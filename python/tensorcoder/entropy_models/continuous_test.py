@@ -455,5 +455,40 @@ def test_tfp_prior_if_available():
                                 np.round(x))
 
 
+def test_float_indexes_select_rows_by_floor_as_tfc():
+  # TFC casts float indexes to int32 (floor, once clipped to >= 0) to pick
+  # the table row; strings written by TFC's models decode only if rows are
+  # chosen the same way. tensorcoder 1 rounded; its configs keep rounding.
+  def model(**kwargs):
+    return tc.LocationScaleIndexedEntropyModel(
+        tcd.NoisyNormal, 8, tc.GeometricScales(0.5, 16, 8), coding_rank=1,
+        compression=True, **kwargs)
+  x = tf.constant([[3.0, -2.0, 7.0, 0.0, 1.0]])
+  fractional = tf.constant([[2.7, 0.6, 5.5, 6.9, 3.2]])
+  floor = model()
+  assert floor.index_rounding == "floor"
+  np.testing.assert_array_equal(
+      floor.compress(x, fractional).numpy(),
+      floor.compress(x, tf.floor(fractional)).numpy())
+  nearest = model(index_rounding="nearest")
+  np.testing.assert_array_equal(
+      nearest.compress(x, fractional).numpy(),
+      nearest.compress(x, tf.round(fractional)).numpy())
+  assert (floor.compress(x, fractional).numpy() !=
+          nearest.compress(x, fractional).numpy()).any()
+  np.testing.assert_array_equal(floor.decompress(
+      floor.compress(x, fractional), fractional), x)
+  # A config saved before index_rounding existed rounds, as it did then.
+  config = nearest.get_config()
+  assert config["index_rounding"] == "nearest"
+  del config["index_rounding"]
+  old = tc.LocationScaleIndexedEntropyModel.from_config(config)
+  assert old.index_rounding == "nearest"
+  assert tc.LocationScaleIndexedEntropyModel.from_config(
+      floor.get_config()).index_rounding == "floor"
+  with pytest.raises(ValueError, match="index_rounding"):
+    model(index_rounding="truncate")
+
+
 if __name__ == "__main__":
   sys.exit(pytest.main([__file__, "-q"]))
