@@ -57,8 +57,10 @@ class PackedTensors:
 
   @property
   def string(self) -> bytes:
-    """The serialized ``tf.train.Example``."""
-    return self._example.SerializeToString()
+    """The serialized ``tf.train.Example``, its features in sorted order
+    (protobuf's deterministic serialization: TFC's order of the map entries
+    may differ between processes, so equal contents gave unequal bytes)."""
+    return self._example.SerializeToString(deterministic=True)
 
   @string.setter
   def string(self, value: bytes) -> None:

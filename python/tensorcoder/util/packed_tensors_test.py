@@ -67,6 +67,22 @@ def test_bytes_are_tfc_example():
       == [[b"ab"], [5, 300]]
 
 
+def test_string_is_deterministic():
+  # Features are a protobuf map, whose serialized order is unspecified;
+  # the string sorts them, so equal contents give equal bytes in any
+  # process and in any order of setting.
+  first, second = packed_tensors.PackedTensors(), packed_tensors.PackedTensors()
+  tensors = [tf.constant([b"a"]), tf.constant([1, 2])]
+  first.model = "m"
+  first.pack(tensors)
+  second.pack(tensors)
+  second.model = "m"
+  assert first.string == second.string
+  keys = [k for k in ("MD", "\x01", "\x02")]
+  example = tf.train.Example.FromString(first.string)
+  assert sorted(example.features.feature) == sorted(keys)
+
+
 def test_repacking_drops_older_arrays():
   packed = packed_tensors.PackedTensors()
   ints = tf.zeros([1], tf.int32)
