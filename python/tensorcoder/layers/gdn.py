@@ -386,3 +386,6 @@ class GDN(keras.layers.Layer):
     if any(k in config for k in _LEGACY_KEYS) and "legacy" not in config:
       config["legacy"] = True  # A tensorcoder 1 config.
     return cls(**config)
+
+
+parameters.register_tfc_name(GDN)

@@ -11,33 +11,34 @@ __all__ = ["IdentityInitializer"]
 
 @keras.saving.register_keras_serializable(package="tensorcoder")
 class IdentityInitializer(keras.initializers.Initializer):
-  """The identity kernel ``[*support, channels, channels]``: ``gain`` at the
-  kernel centre (``support // 2``) between equal input and output channels,
-  zero elsewhere, so a ``SignalConv*`` with it returns its input (up to
-  boundaries and resampling). Keras' ``Identity`` initializer is for
-  matrices only.
+  """The identity kernel ``[*support, in_channels, out_channels]``.
+
+  ``gain`` at the kernel centre (``support // 2``) times an identity matrix
+  between input and output channels (``tf.eye(in_channels, out_channels)``,
+  so it may be rectangular, as in TFC), zero elsewhere: a ``SignalConv*``
+  with it returns its input (up to boundaries and resampling) in the first
+  ``min(in, out)`` channels. Keras' ``Identity`` initializer is for matrices
+  only.
 
   Args:
     gain: the centre value.
   """
 
   def __init__(self, gain: float = 1):
-    self.gain = float(gain)
+    self.gain = gain
 
   def __call__(self, shape, dtype=None, partition_info=None) -> tf.Tensor:
     del partition_info  # TFC's signature; unused.
     shape = tuple(int(d) for d in shape)
     if len(shape) <= 2:
       raise ValueError(f"IdentityInitializer needs a kernel shape [*support, "
-                       f"in, out], got {shape}; use "
+                       f"in, out] of rank >= 3, got {shape}; use "
                        f"keras.initializers.Identity for matrices")
-    if shape[-2] != shape[-1]:
-      raise ValueError(f"IdentityInitializer needs as many input as output "
-                       f"channels, got shape {shape}")
     kernel = np.zeros(shape)
     center = tuple(s // 2 for s in shape[:-2])
-    kernel[center] = self.gain * np.eye(shape[-1])
-    return tf.constant(kernel, dtype=dtype or keras.config.floatx())
+    kernel[center] = self.gain * np.eye(shape[-2], shape[-1])
+    dtype = tf.as_dtype(dtype or keras.config.floatx())
+    return tf.constant(kernel.astype(dtype.as_numpy_dtype), dtype=dtype)
 
   def get_config(self) -> dict:
     return dict(gain=self.gain)

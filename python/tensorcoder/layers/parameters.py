@@ -100,7 +100,8 @@ class RDFTParameter(Parameter):
     dtype: variable dtype (default: that of ``initial_value``).
 
   Attributes:
-    shape: the kernel shape. real, imag: the variables.
+    shape: the kernel shape. real, imag: the variables (listed in
+      ``weights`` as ``[imag, real]``, TFC's order).
   """
 
   def __init__(self, initial_value=None, name: Optional[str] = None,
@@ -127,15 +128,21 @@ class RDFTParameter(Parameter):
       prefix = f"{name}_" if name else ""
       # autocast=False: the transform runs in the variable dtype even under a
       # mixed precision policy; the consumer casts the kernel.
-      self.real = self.add_weight(
-          name=prefix + "real", shape=real.shape, dtype=real.dtype,
-          initializer=lambda shape, dtype=None: tf.cast(real, dtype or
-                                                        real.dtype),
-          autocast=False)
+      # The imaginary part is created first: TFC (Keras 2) lists a
+      # parameter's variables as [imag, real] (tf.Module's attribute order),
+      # and weight lists in that order (get_weights/set_weights, weights
+      # saved by Keras 2 to .h5 and read by keras 3's load_weights) then
+      # land in the right variables; both have the same shape, so the
+      # other order would swap them silently.
       self.imag = self.add_weight(
           name=prefix + "imag", shape=imag.shape, dtype=imag.dtype,
           initializer=lambda shape, dtype=None: tf.cast(imag, dtype or
                                                         imag.dtype),
+          autocast=False)
+      self.real = self.add_weight(
+          name=prefix + "real", shape=real.shape, dtype=real.dtype,
+          initializer=lambda shape, dtype=None: tf.cast(real, dtype or
+                                                        real.dtype),
           autocast=False)
     self.built = True
 
@@ -289,3 +296,20 @@ class LegacyRDFTParameter(Parameter):
     config.update(initial_shape=list(self.initial_shape),
                   initializer=keras.initializers.serialize(self.initializer))
     return config
+
+
+def register_tfc_name(cls: type) -> type:
+  """Also resolves ``cls`` by the name TFC registered it under.
+
+  Keras 2 model files written with TFC (``model.save("m.h5")``) name the
+  class ``"tensorflow_compression>{cls.__name__}"``; with this alias
+  ``keras.models.load_model`` rebuilds such a model from tensorcoder's
+  classes. tensorcoder's own files keep the ``"tensorcoder>"`` name.
+  """
+  keras.saving.get_custom_objects().setdefault(
+      f"tensorflow_compression>{cls.__name__}", cls)
+  return cls
+
+
+register_tfc_name(RDFTParameter)
+register_tfc_name(GDNParameter)

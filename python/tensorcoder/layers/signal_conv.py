@@ -753,3 +753,8 @@ class SignalConv2D(_SignalConv):
 class SignalConv3D(_SignalConv):
   __doc__ = _SignalConv.__doc__.format(rank=3)
   _rank = 3
+
+
+for _cls in (SignalConv1D, SignalConv2D, SignalConv3D):
+  parameters.register_tfc_name(_cls)
+del _cls

@@ -111,13 +111,87 @@ def test_channel_separable_and_channels_first():
   assert first.compute_output_shape((2, 3, 8, 9)) == (2, 4, 4, 5)
 
 
+def test_identity_initializer_rectangular_and_integer():
+  """TFC's IdentityInitializer: gain * eye(in, out) at the support centre,
+  also for in != out, in the requested dtype."""
+  kernel = layers.IdentityInitializer(gain=3)((3, 4, 2), dtype=tf.int32)
+  assert kernel.dtype == tf.int32
+  expected = np.zeros((3, 4, 2), np.int32)
+  expected[1] = 3 * np.eye(4, 2, dtype=np.int32)
+  np.testing.assert_array_equal(kernel, expected)
+  wide = layers.IdentityInitializer()((2, 3, 1, 3))
+  assert wide.dtype == tf.float32
+  np.testing.assert_array_equal(wide[1, 1], [[1, 0, 0]])
+  assert np.sum(wide) == 1
+  with pytest.raises(ValueError, match="rank >= 3"):
+    layers.IdentityInitializer()((2, 3))
+
+
+def test_weight_lists_in_tfc_order():
+  """get_weights/set_weights and Keras 2 .h5 weight files list variables as
+  TFC 2.14 does (recorded there): [bias, activation's, kernel_imag,
+  kernel_real]. A weight list from TFC must land in the right variables:
+  real and imaginary parts have the same shape, so a swap would be silent."""
+  layer = layers.SignalConv2D(4, 3, use_bias=True, activation=layers.GDN())
+  layer.build((None, None, None, 2))
+  assert [w.name for w in layer.weights] == [
+      "bias", "reparam_beta", "reparam_gamma", "kernel_imag", "kernel_real"]
+  assert [w.name for w in layer.trainable_weights] == [
+      w.name for w in layer.weights]
+  # TFC's variables for a kernel: the orthonormal rfft over the support of
+  # the kernel transposed to [in, out, *support].
+  kernel = np.random.default_rng(3).normal(size=(3, 3, 2, 4))
+  spectrum = np.fft.rfft2(np.transpose(kernel, (2, 3, 0, 1))) / 3.0
+  bias = np.arange(4.0)
+  beta, gamma = [w.numpy() for w in layer.weights[1:3]]
+  layer.set_weights([bias, beta, gamma, spectrum.imag, spectrum.real])
+  np.testing.assert_allclose(layer.kernel, kernel, atol=1e-5)
+  np.testing.assert_allclose(layer.bias, bias)
+  np.testing.assert_allclose(layer.get_weights()[3], spectrum.imag, atol=1e-6)
+
+
+_TFC_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "testdata", "tfc214_signal_conv_gdn")
+
+
+def _tfc_model_layers(inputs):
+  """The architecture of testdata/tfc214_signal_conv_gdn.h5, which TFC
+  2.14.1 (Keras 2) wrote with ``model.save`` after setting random weights;
+  the .npz holds an input, TFC's output for it and TFC's weight names."""
+  y = layers.SignalConv2D(4, 5, corr=True, strides_down=2,
+                          padding="same_zeros", use_bias=True,
+                          activation=layers.GDN(), name="analysis")(inputs)
+  return layers.SignalConv2D(3, (3, 4), corr=False, strides_up=2,
+                             padding="same_reflect", use_bias=True,
+                             activation=layers.GDN(inverse=True),
+                             name="synthesis")(y)
+
+
+def test_loads_model_and_weights_saved_by_tfc_keras2():
+  """A TFC user's Keras 2 .h5 files: ``keras.models.load_model`` rebuilds
+  the model from the TFC class names, ``load_weights`` fills a model built
+  with tensorcoder; both reproduce TFC's output."""
+  io = np.load(_TFC_MODEL + ".npz")
+  model = keras.models.load_model(_TFC_MODEL + ".h5")
+  assert isinstance(model.get_layer("analysis"), layers.SignalConv2D)
+  assert isinstance(model.get_layer("synthesis").activation, layers.GDN)
+  np.testing.assert_allclose(model(io["x"]), io["y"], rtol=1e-5, atol=1e-5)
+  inputs = keras.Input((None, None, 3))
+  rebuilt = keras.Model(inputs, _tfc_model_layers(inputs))
+  rebuilt.load_weights(_TFC_MODEL + ".h5")
+  np.testing.assert_allclose(rebuilt(io["x"]), io["y"], rtol=1e-5, atol=1e-5)
+  assert [w.path.split("/")[-1] for w in rebuilt.weights] == [
+      str(n).split("/")[-1][:-2] for n in io["weight_names"]]
+
+
 def test_rdft_parameter_keeps_real_and_imaginary_parts():
   for shape in [(7, 3, 2), (5, 3, 1, 2), (3, 4, 2, 2, 1)]:
     initial = tf.random.uniform(shape)
     p = layers.RDFTParameter(initial, name="kernel")
     np.testing.assert_allclose(p(), initial, atol=1e-6)
     np.testing.assert_allclose(tf.convert_to_tensor(p), initial, atol=1e-6)
-    assert [w.name for w in p.weights] == ["kernel_real", "kernel_imag"]
+    # TFC's order (tf.Module attribute order), which weight lists follow.
+    assert [w.name for w in p.weights] == ["kernel_imag", "kernel_real"]
     assert tuple(p.real.shape) == shape[-2:] + shape[:-3] + (
         shape[-3] // 2 + 1,)
     with tf.GradientTape() as tape:
