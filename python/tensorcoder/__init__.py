@@ -51,7 +51,9 @@ for _name in ("Normal", "Logistic", "Laplace", "UniformNoiseAdapter",
               "NoisyRoundedDeepFactorized", "SoftRoundAdapter",
               "NoisySoftRoundAdapter", "NoisySoftRoundedNormal",
               "NoisySoftRoundedDeepFactorized", "lower_tail",
-              "upper_tail", "quantization_offset"):
+              "upper_tail", "quantization_offset", "estimate_tails",
+              "NoisyMixtureSameFamily", "MixtureSameFamily", "Categorical",
+              "Distribution"):
   _LAZY[_name] = "tensorcoder.distributions"
 for _name in (
     "range_encode", "range_decode", "create_range_encoder",

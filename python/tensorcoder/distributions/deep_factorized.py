@@ -7,9 +7,9 @@ monotonic network ``sigmoid(f_K(... f_1(x)))`` with layers
 ``x + tanh(a_k) * tanh(x)``. ``H_k = softplus(h_k)`` is positive and
 ``tanh(a_k) > -1``, so every layer is increasing and the result is a valid CDF.
 
-The distributions here are Keras 3 layers, so that a model (or entropy model)
-holding one tracks, trains, saves and restores its weights; they also offer
-the distribution interface of :mod:`.base`.
+The distributions here, like all of this package's, are Keras 3 layers and
+``tf.Module`` objects (see :mod:`.base`), so a model, layer or module
+holding one tracks, trains, checkpoints and saves its weights.
 """
 
 from __future__ import annotations
@@ -20,7 +20,23 @@ from typing import Sequence
 import keras
 import tensorflow as tf
 
+from tensorcoder.distributions import base as base_lib
 from tensorcoder.distributions import uniform_noise
+
+__all__ = [
+    "DeepFactorized",
+    "NoisyDeepFactorized",
+]
+
+
+def log_expm1(x):
+  """log(exp(x) - 1), finite for all positive x (x itself above 15, where
+  exp(x) - 1 rounds to exp(x))."""
+  if isinstance(x, (int, float)):
+    return math.log(math.expm1(x)) if x < 15 else float(x)
+  x = tf.convert_to_tensor(x)
+  return tf.where(x < 15.0, tf.math.log(tf.math.expm1(tf.minimum(x, 15.0))),
+                  x)
 
 
 def _logit(p: tf.Tensor) -> tf.Tensor:
@@ -28,8 +44,15 @@ def _logit(p: tf.Tensor) -> tf.Tensor:
 
 
 @keras.saving.register_keras_serializable(package="tensorcoder")
-class DeepFactorized(keras.layers.Layer):
+class DeepFactorized(base_lib.Distribution):
   """A flexible, trainable univariate density per batch element.
+
+  The density of appendix 6.1 of Ballé et al. (ICLR 2018), *without* the
+  uniform noise of appendix 6.2 (that is :class:`NoisyDeepFactorized`).
+  Offers ``prob``, ``log_prob``, ``cdf``, ``log_cdf``, ``survival_function``,
+  ``log_survival_function`` and a numerical ``quantile``; ``mode``,
+  ``mean`` and ``sample`` raise NotImplementedError (as in TensorFlow
+  Compression). The quantization offset is the median's decimal part.
 
   Args:
     batch_shape: shape of the batch of independent densities (e.g. the
@@ -46,46 +69,48 @@ class DeepFactorized(keras.layers.Layer):
                num_filters: Sequence[int] = (3, 3), init_scale: float = 10.0,
                allow_nan_stats: bool = False, dtype="float32",
                name: str = "DeepFactorized", **kwargs):
-    super().__init__(name=name, dtype=dtype, autocast=False, **kwargs)
     del allow_nan_stats
-    self._batch_shape = tf.TensorShape([int(d) for d in batch_shape])
-    self._num_filters = tuple(int(f) for f in num_filters)
-    if any(f < 1 for f in self._num_filters):
+    batch_shape = tuple(int(d) for d in batch_shape)
+    num_filters = tuple(int(f) for f in num_filters)
+    if any(f < 1 for f in num_filters):
       raise ValueError(f"num_filters must be positive, got {num_filters}")
     if not init_scale > 0:
       raise ValueError(f"init_scale must be positive, got {init_scale}")
+    super().__init__(
+        dtype=dtype, name=name, parameters=dict(
+            batch_shape=batch_shape, num_filters=num_filters,
+            init_scale=float(init_scale)), **kwargs)
+    self._batch_shape_tuple = batch_shape
+    self._num_filters = num_filters
     self._init_scale = float(init_scale)
-    channels = max(1, self._batch_shape.num_elements())
+    channels = max(1, tf.TensorShape(batch_shape).num_elements())
     filters = (1,) + self._num_filters + (1,)
     scale = self._init_scale ** (1 / (len(self._num_filters) + 1))
     self._matrices, self._biases, self._factors = [], [], []
     for k in range(len(filters) - 1):
-      init = math.log(math.expm1(1 / scale / filters[k + 1]))
+      init = log_expm1(1 / scale / filters[k + 1])
       self._matrices.append(self.add_weight(
           name=f"matrix_{k}", shape=(channels, filters[k + 1], filters[k]),
-          initializer=keras.initializers.Constant(init), dtype=self.dtype))
+          initializer=keras.initializers.Constant(init),
+          dtype=self.variable_dtype))
       self._biases.append(self.add_weight(
           name=f"bias_{k}", shape=(channels, filters[k + 1], 1),
           initializer=keras.initializers.RandomUniform(-0.5, 0.5),
-          dtype=self.dtype))
+          dtype=self.variable_dtype))
       if k < len(filters) - 2:
         self._factors.append(self.add_weight(
             name=f"factor_{k}", shape=(channels, filters[k + 1], 1),
-            initializer="zeros", dtype=self.dtype))
-    self.built = True
+            initializer="zeros", dtype=self.variable_dtype))
+    self._expose_to_modules(self.weights)
 
   # -- Layer plumbing ------------------------------------------------------
 
   def get_config(self) -> dict:
     config = super().get_config()
-    config.update(batch_shape=self._batch_shape.as_list(),
+    config.update(batch_shape=list(self._batch_shape_tuple),
                   num_filters=list(self._num_filters),
                   init_scale=self._init_scale)
     return config
-
-  def call(self, inputs):
-    """As a layer, returns the likelihood (density) of ``inputs``."""
-    return self.prob(inputs)
 
   # -- Distribution interface ------------------------------------------------
 
@@ -97,32 +122,14 @@ class DeepFactorized(keras.layers.Layer):
   def init_scale(self) -> float:
     return self._init_scale
 
-  @property
-  def batch_shape(self) -> tf.TensorShape:
-    return self._batch_shape
+  def _batch_shape(self) -> tf.TensorShape:
+    return tf.TensorShape(self._batch_shape_tuple)
 
-  def batch_shape_tensor(self) -> tf.Tensor:
-    return tf.constant(self._batch_shape.as_list(), tf.int32)
-
-  @property
-  def event_shape(self) -> tf.TensorShape:
-    return tf.TensorShape([])
-
-  @property
-  def dtype(self) -> tf.DType:
-    return tf.as_dtype(self.variable_dtype)
-
-  @property
-  def parameters(self) -> dict:
-    return dict(batch_shape=self._batch_shape, num_filters=self._num_filters,
-                init_scale=self._init_scale)
-
-  def _to_channels(self, x) -> tuple[tf.Tensor, tf.Tensor]:
+  def _to_channels(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """Broadcasts x against the batch shape; returns ([C, 1, N], shape)."""
-    x = tf.convert_to_tensor(x, self.dtype)
     shape = tf.broadcast_dynamic_shape(tf.shape(x), self.batch_shape_tensor())
     x = tf.broadcast_to(x, shape)
-    channels = max(1, self._batch_shape.num_elements())
+    channels = max(1, self.batch_shape.num_elements())
     x = tf.reshape(x, [-1, channels])
     return tf.transpose(x)[:, None, :], shape
 
@@ -153,31 +160,35 @@ class DeepFactorized(keras.layers.Layer):
   def logits_cumulative(self, x, stop_gradient: bool = False) -> tf.Tensor:
     """logit(CDF(x)), broadcast against the batch shape; ``stop_gradient``
     keeps gradients from reaching the density's parameters."""
-    x, shape = self._to_channels(x)
+    x, shape = self._to_channels(self._convert(x))
     return self._from_channels(
         self._logits_and_slope(x, False, stop_gradient)[0], shape)
 
-  def log_cdf(self, x) -> tf.Tensor:
-    return -tf.math.softplus(-self.logits_cumulative(x))
+  def _logits(self, x: tf.Tensor) -> tf.Tensor:
+    x, shape = self._to_channels(x)
+    return self._from_channels(self._logits_and_slope(x, False)[0], shape)
 
-  def log_survival_function(self, x) -> tf.Tensor:
-    return -tf.math.softplus(self.logits_cumulative(x))
+  def _log_cdf(self, x) -> tf.Tensor:
+    return -tf.math.softplus(-self._logits(x))
 
-  def cdf(self, x) -> tf.Tensor:
-    return tf.math.sigmoid(self.logits_cumulative(x))
+  def _log_survival_function(self, x) -> tf.Tensor:
+    return -tf.math.softplus(self._logits(x))
 
-  def survival_function(self, x) -> tf.Tensor:
-    return tf.math.sigmoid(-self.logits_cumulative(x))
+  def _cdf(self, x) -> tf.Tensor:
+    return tf.math.sigmoid(self._logits(x))
 
-  def log_prob(self, x) -> tf.Tensor:
+  def _survival_function(self, x) -> tf.Tensor:
+    return tf.math.sigmoid(-self._logits(x))
+
+  def _log_prob(self, x) -> tf.Tensor:
     x, shape = self._to_channels(x)
     logits, slope = self._logits_and_slope(x, True)
     log_density = (-tf.math.softplus(-logits) - tf.math.softplus(logits) +
                    tf.math.log(slope))
     return self._from_channels(log_density, shape)
 
-  def prob(self, x) -> tf.Tensor:
-    return tf.exp(self.log_prob(x))
+  def _prob(self, x) -> tf.Tensor:
+    return tf.exp(self._log_prob(x))
 
   def _solve(self, target_logit) -> tf.Tensor:
     """The x of each batch element with logits_cumulative(x) == target.
@@ -186,7 +197,7 @@ class DeepFactorized(keras.layers.Layer):
     bisection converges for any target; 64 halvings reach the dtype's
     resolution for brackets up to 2^64 wide.
     """
-    channels = max(1, self._batch_shape.num_elements())
+    channels = max(1, self.batch_shape.num_elements())
     target = tf.broadcast_to(tf.cast(target_logit, self.dtype), [channels])
     target = target[:, None, None]
     def f(v):
@@ -206,14 +217,15 @@ class DeepFactorized(keras.layers.Layer):
     result = tf.reshape((lo + hi) / 2, [-1])
     return tf.reshape(result, self.batch_shape_tensor())
 
-  def quantile(self, p) -> tf.Tensor:
+  def _quantile(self, p) -> tf.Tensor:
     """Inverse CDF, found numerically (per batch element; p broadcasts)."""
-    p = tf.convert_to_tensor(p, self.dtype)
     if p.shape.rank:
       return tf.map_fn(lambda q: self._solve(_logit(q)), tf.reshape(p, [-1]))
     return self._solve(_logit(p))
 
   def _quantization_offset(self) -> tf.Tensor:
+    # The median (TFC's choice; helpers.quantization_offset keeps its
+    # decimal part).
     return tf.stop_gradient(self._solve(0.0))
 
   def _lower_tail(self, tail_mass) -> tf.Tensor:
@@ -226,30 +238,28 @@ class DeepFactorized(keras.layers.Layer):
 
 
 class NoisyDeepFactorized(uniform_noise.UniformNoiseAdapter):
-  """``DeepFactorized`` plus U(-1/2, 1/2) noise (arguments as DeepFactorized).
+  """``DeepFactorized`` plus U(-1/2, 1/2) noise (Ballé et al., ICLR 2018,
+  appendix 6.2).
 
-  The trainable network is ``base`` (a Keras layer); a model holding this
-  adapter should also hold ``base`` (the entropy models do it for you).
+  Takes the arguments of :class:`DeepFactorized`, or ``base=`` an existing
+  one to share. The trainable network is ``base``, a sublayer: a Keras
+  model, layer or ``tf.Module`` holding this prior tracks its weights.
   """
 
   def __init__(self, name: str = "NoisyDeepFactorized", **kwargs):
-    base = kwargs.pop("base", None) or DeepFactorized(**kwargs)
+    base = kwargs.pop("base", None)
+    if base is None:
+      base = DeepFactorized(**kwargs)
+    elif kwargs:
+      raise ValueError("give either base or DeepFactorized arguments, not "
+                       f"both (got {sorted(kwargs)})")
     super().__init__(base, name=name)
 
-  def _median(self) -> tf.Tensor:
-    return self.base._quantization_offset()  # pylint: disable=protected-access
-
-  def log_prob(self, y) -> tf.Tensor:
+  def _log_prob(self, y) -> tf.Tensor:
     # sigmoid(a) - sigmoid(b) = sigmoid(a) sigmoid(-b) (1 - exp(b - a)):
     # exact in both tails, where the plain difference cancels.
-    y = tf.convert_to_tensor(y, self.dtype)
     upper = self.base.logits_cumulative(y + 0.5)
     lower = self.base.logits_cumulative(y - 0.5)
     gap = tf.minimum(lower - upper, -1e-30)
     return (-tf.math.softplus(-upper) - tf.math.softplus(lower) +
             tf.math.log(-tf.math.expm1(gap)))
-
-  @property
-  def trainable_variables(self):
-    return tuple(self.base.trainable_variables)
-

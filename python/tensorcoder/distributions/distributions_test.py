@@ -113,13 +113,15 @@ def test_noisy_normal_uses_fused_op_and_matches_generic_path():
 
 @pytest.mark.parametrize("cls", BASES + NOISY)
 def test_tail_helpers(cls):
-  d = cls(loc=[0.0, 2.0], scale=[1.0, 5.0])
+  d = cls(loc=[0.3, -3.75], scale=[1.0, 5.0])
   base = d.base if hasattr(d, "base") else d
   lower = tcd.lower_tail(d, 2**-8)
   upper = tcd.upper_tail(d, 2**-8)
   np.testing.assert_allclose(base.cdf(lower), 2**-9, rtol=1e-3)
   np.testing.assert_allclose(base.survival_function(upper), 2**-9, rtol=1e-3)
-  np.testing.assert_allclose(tcd.quantization_offset(d), [0.0, 2.0])
+  # TFC's offset: the decimal part mode - round(mode) of the mode.
+  np.testing.assert_allclose(tcd.quantization_offset(d), [0.3, 0.25],
+                             rtol=1e-6)
 
 
 def test_helpers_accept_any_object_with_the_interface():

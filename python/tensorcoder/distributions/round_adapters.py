@@ -18,6 +18,8 @@ finite far in the tails.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import tensorflow as tf
 
 from tensorcoder.distributions import base as base_lib
@@ -45,22 +47,27 @@ class MonotonicAdapter(base_lib.Adapter):
   transform that is not invertible (constant on intervals, like rounding),
   ``inverse_transform(y)`` must be ``sup {x : transform(x) <= y}``, so that
   ``P(transform(X) <= y) = P(X <= inverse_transform(y))`` still holds, and
-  ``invertible`` is False; such subclasses define their own ``quantile`` and
-  tail and offset hooks.
+  ``invertible`` is False; such subclasses define their own tail and offset
+  hooks (``quantile`` and ``mode`` are then not provided).
 
   The CDF, survival function and their logs are the base's at
-  ``inverse_transform(y)``; quantiles, tails (:func:`.helpers.lower_tail`,
-  :func:`.helpers.upper_tail`) and the quantization offset are the base's,
-  mapped through ``transform``. Densities are not provided (``prob`` and
-  ``log_prob`` raise NotImplementedError): the entropy models use these
-  adapters through :class:`.UniformNoiseAdapter`, which needs only the CDF.
+  ``inverse_transform(y)``; quantiles, the mode, samples, tails
+  (:func:`.helpers.lower_tail`, :func:`.helpers.upper_tail`) and the
+  quantization offset are the base's, mapped through ``transform``
+  (Agustsson and Theis, "Universally Quantized Neural Compression", NeurIPS
+  2020, appendix E). Densities are not provided (``prob`` and ``log_prob``
+  raise NotImplementedError): the entropy models use these adapters
+  through :class:`.UniformNoiseAdapter`, which needs only the CDF.
 
   Args:
-    base: a continuous distribution with the interface of :mod:`.base`.
-    name: module name.
+    base: a continuous distribution (this package's, TFP's, ...).
+    name: the name.
   """
 
   invertible = True
+
+  def __init__(self, base, name: Optional[str] = None):
+    super().__init__(base, name=name or type(self).__name__)
 
   def transform(self, x) -> tf.Tensor:
     """The increasing map f."""
@@ -70,53 +77,47 @@ class MonotonicAdapter(base_lib.Adapter):
     """sup {x : f(x) <= y}; the inverse of f where it is invertible."""
     raise NotImplementedError
 
-  def _inverse(self, y) -> tf.Tensor:
-    return self.inverse_transform(tf.convert_to_tensor(y, self.dtype))
+  def _cdf(self, y) -> tf.Tensor:
+    return self.base.cdf(self.inverse_transform(y))
 
-  def prob(self, y):
-    raise NotImplementedError(
-        f"{type(self).__name__} has no density; wrap it in a "
-        "UniformNoiseAdapter (the Noisy* classes) for one")
+  def _log_cdf(self, y) -> tf.Tensor:
+    return self.base.log_cdf(self.inverse_transform(y))
 
-  def log_prob(self, y):
-    return self.prob(y)
+  def _survival_function(self, y) -> tf.Tensor:
+    return self.base.survival_function(self.inverse_transform(y))
 
-  def cdf(self, y) -> tf.Tensor:
-    """P(f(X) <= y)."""
-    return self.base.cdf(self._inverse(y))
-
-  def log_cdf(self, y) -> tf.Tensor:
-    """log P(f(X) <= y)."""
-    return self.base.log_cdf(self._inverse(y))
-
-  def survival_function(self, y) -> tf.Tensor:
-    """P(f(X) > y)."""
-    return self.base.survival_function(self._inverse(y))
-
-  def log_survival_function(self, y) -> tf.Tensor:
-    """log P(f(X) > y)."""
-    return self.base.log_survival_function(self._inverse(y))
+  def _log_survival_function(self, y) -> tf.Tensor:
+    return self.base.log_survival_function(self.inverse_transform(y))
 
   def _require_invertible(self, what: str) -> None:
     if not self.invertible:
       raise NotImplementedError(
-          f"{type(self).__name__} does not define {what}")
+          f"{type(self).__name__} does not define {what}: its transform is "
+          "not invertible")
 
-  def quantile(self, p) -> tf.Tensor:
-    """f(Q_X(p)): P(X <= x) = p if and only if P(f(X) <= f(x)) = p."""
-    self._require_invertible("quantile")
+  def _quantile(self, p) -> tf.Tensor:
+    # P(X <= x) = p if and only if P(f(X) <= f(x)) = p.
+    self._require_invertible("quantile()")
     return self.transform(self.base.quantile(p))
 
+  def _mode(self) -> tf.Tensor:
+    self._require_invertible("mode()")
+    return self.transform(self.base.mode())
+
+  def _sample_n(self, n, seed=None) -> tf.Tensor:
+    return self.transform(tf.convert_to_tensor(self.base.sample(n,
+                                                                seed=seed)))
+
   def _quantization_offset(self) -> tf.Tensor:
-    self._require_invertible("_quantization_offset")
+    self._require_invertible("_quantization_offset()")
     return self.transform(helpers.quantization_offset(self.base))
 
   def _lower_tail(self, tail_mass) -> tf.Tensor:
-    self._require_invertible("_lower_tail")
+    self._require_invertible("_lower_tail()")
     return self.transform(helpers.lower_tail(self.base, tail_mass))
 
   def _upper_tail(self, tail_mass) -> tf.Tensor:
-    self._require_invertible("_upper_tail")
+    self._require_invertible("_upper_tail()")
     return self.transform(helpers.upper_tail(self.base, tail_mass))
 
 
@@ -143,7 +144,7 @@ class RoundAdapter(MonotonicAdapter):
     # (up to the tie at the half-integer, which has no mass).
     return tf.floor(y) + 0.5
 
-  def quantile(self, p) -> tf.Tensor:
+  def _quantile(self, p) -> tf.Tensor:
     return tf.math.ceil(self.base.quantile(p) - 0.5)
 
   def _quantization_offset(self) -> tf.Tensor:
@@ -166,7 +167,7 @@ class SoftRoundAdapter(MonotonicAdapter):
   Args:
     base: a continuous distribution with the interface of :mod:`.base`.
     alpha: the soft-rounding sharpness.
-    name: module name.
+    name: the name.
   """
 
   def __init__(self, base, alpha, name: str | None = None):
@@ -177,24 +178,23 @@ class SoftRoundAdapter(MonotonicAdapter):
   def alpha(self):
     return self._alpha
 
-  @property
-  def batch_shape(self) -> tf.TensorShape:
-    return tf.broadcast_static_shape(self.base.batch_shape,
+  def _batch_shape(self) -> tf.TensorShape:
+    return tf.broadcast_static_shape(tf.TensorShape(self.base.batch_shape),
                                      tf.TensorShape(_shape_of(self.alpha)))
 
-  def batch_shape_tensor(self) -> tf.Tensor:
-    return tf.broadcast_dynamic_shape(self.base.batch_shape_tensor(),
-                                      tf.shape(self.alpha))
+  def _batch_shape_tensor(self) -> tf.Tensor:
+    return tf.broadcast_dynamic_shape(
+        tf.cast(self.base.batch_shape_tensor(), tf.int32),
+        tf.shape(self.alpha))
 
   @property
   def parameters(self) -> dict:
     return {"base": self.base, "alpha": self.alpha}
 
   def _alpha_tensor(self) -> tf.Tensor:
-    if tf.is_tensor(self.alpha):  # Tensors and variables.
-      return tf.cast(self.alpha, self.dtype)
-    # Python and NumPy numbers directly in the dtype (not via float32).
-    return tf.convert_to_tensor(self.alpha, self.dtype)
+    # Python and NumPy numbers directly in the dtype (not via float32);
+    # tensors and variables (read now) cast.
+    return base_lib.to_dtype(self.alpha, self.dtype)
 
   def transform(self, x) -> tf.Tensor:
     return round_ops.soft_round(x, self._alpha_tensor())
@@ -211,24 +211,6 @@ def _shape_of(value) -> tuple:
 class _NoisyMonotonicAdapter(uniform_noise.UniformNoiseAdapter):
   """A ``MonotonicAdapter`` plus U(-1/2, 1/2) noise."""
 
-  def _median(self) -> tf.Tensor:
-    # Only picks which tail form log_prob uses, so any central point will do;
-    # f(offset of X) avoids a numerical quantile search for bases without a
-    # closed-form quantile.
-    inner = self.base
-    return tf.stop_gradient(
-        inner.transform(helpers.quantization_offset(inner.base)))
-
-  @property
-  def trainable_variables(self):
-    # Module traversal (which finds, e.g., a variable alpha) plus the weights
-    # of a Keras-layer base such as DeepFactorized.
-    found = list(super().trainable_variables)
-    for v in getattr(self.base.base, "trainable_variables", ()):
-      if not any(v is w for w in found):
-        found.append(v)
-    return tuple(found)
-
 
 class NoisyRoundAdapter(_NoisyMonotonicAdapter):
   """``round(X) + U``, X ~ ``base``, U ~ U(-1/2, 1/2).
@@ -239,7 +221,7 @@ class NoisyRoundAdapter(_NoisyMonotonicAdapter):
 
   Args:
     base: a continuous distribution with the interface of :mod:`.base`.
-    name: module name.
+    name: the name.
   """
 
   def __init__(self, base, name: str | None = None):
@@ -255,7 +237,7 @@ class NoisySoftRoundAdapter(_NoisyMonotonicAdapter):
   Args:
     base: a continuous distribution with the interface of :mod:`.base`.
     alpha: the soft-rounding sharpness (see :class:`SoftRoundAdapter`).
-    name: module name.
+    name: the name.
   """
 
   def __init__(self, base, alpha, name: str | None = None):
@@ -273,13 +255,13 @@ class NoisyRoundedNormal(NoisyRoundAdapter):
   Args:
     loc: mean of X.
     scale: standard deviation of X.
-    dtype: dtype of the parameters (inferred if None).
-    name: module name.
+    **kwargs: further arguments of :class:`.base.Normal` (``dtype``, ...).
+    name: the name.
   """
 
-  def __init__(self, loc=0.0, scale=1.0, dtype=None, name: str | None = None):
-    super().__init__(base_lib.Normal(loc, scale, dtype=dtype),
-                     name=name or "NoisyRoundedNormal")
+  def __init__(self, loc=0.0, scale=1.0, name: str = "NoisyRoundedNormal",
+               **kwargs):
+    super().__init__(base_lib.Normal(loc, scale, **kwargs), name=name)
 
   @property
   def loc(self) -> tf.Tensor:
@@ -301,14 +283,13 @@ class NoisySoftRoundedNormal(NoisySoftRoundAdapter):
     alpha: the soft-rounding sharpness.
     loc: mean of X.
     scale: standard deviation of X.
-    dtype: dtype of the parameters (inferred if None).
-    name: module name.
+    **kwargs: further arguments of :class:`.base.Normal` (``dtype``, ...).
+    name: the name.
   """
 
-  def __init__(self, alpha=5.0, loc=0.0, scale=1.0, dtype=None,
-               name: str | None = None):
-    super().__init__(base_lib.Normal(loc, scale, dtype=dtype), alpha,
-                     name=name or "NoisySoftRoundedNormal")
+  def __init__(self, alpha=5.0, loc=0.0, scale=1.0,
+               name: str = "NoisySoftRoundedNormal", **kwargs):
+    super().__init__(base_lib.Normal(loc, scale, **kwargs), alpha, name=name)
 
   @property
   def loc(self) -> tf.Tensor:
@@ -340,12 +321,11 @@ def _deep_factorized(kwargs: dict):
 class NoisyRoundedDeepFactorized(NoisyRoundAdapter):
   """``round(X) + U`` for X ~ ``DeepFactorized(**kwargs)``.
 
-  The trainable density is ``base.base`` (a Keras layer); a model holding
-  this adapter must also hold that layer for its weights to be tracked.
-  ``trainable_variables`` lists them.
+  The trainable density is ``base.base``, a sublayer: a Keras model, layer
+  or ``tf.Module`` holding this prior tracks its weights.
 
   Args:
-    name: module name.
+    name: the name.
     **kwargs: arguments of ``DeepFactorized`` (``batch_shape``,
       ``num_filters``, ``init_scale``, ``dtype``, ...), or ``base=`` an
       existing ``DeepFactorized`` to share.
@@ -364,7 +344,7 @@ class NoisySoftRoundedDeepFactorized(NoisySoftRoundAdapter):
 
   Args:
     alpha: the soft-rounding sharpness.
-    name: module name.
+    name: the name.
     **kwargs: arguments of ``DeepFactorized``, or ``base=`` an existing one.
   """
 

@@ -227,9 +227,12 @@ def test_helpers_on_soft_rounded(dtype):
   np.testing.assert_allclose(
       helpers.upper_tail(d, 1e-4),
       round_ops.soft_round(helpers.upper_tail(normal, 1e-4), alpha))
+  # As TFC: the soft-rounded decimal part of the base's mode, reduced to
+  # its own decimal part.
+  loc_t = tf.constant(loc, dtype)
+  offset = round_ops.soft_round(loc_t - tf.round(loc_t), alpha)
   np.testing.assert_allclose(helpers.quantization_offset(d),
-                             round_ops.soft_round(tf.constant(loc, dtype),
-                                                  alpha))
+                             offset - tf.round(offset))
   lower = helpers.lower_tail(d, 1e-4).numpy()
   upper = helpers.upper_tail(d, 1e-4).numpy()
   assert (lower < upper).all()
