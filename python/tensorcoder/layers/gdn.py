@@ -22,6 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tensorcoder.layers import fixed_attributes
 from tensorcoder.layers import parameters
 
 ParameterType = Union[None, tf.Tensor, Callable[[], tf.Tensor]]
@@ -43,7 +44,7 @@ def _serialize_parameter(value, name: str):
 
 
 @keras.saving.register_keras_serializable(package="tensorcoder")
-class GDN(keras.layers.Layer):
+class GDN(fixed_attributes.FixedOnceBuilt, keras.layers.Layer):
   """GDN or IGDN over the channel axis of inputs of rank >= 2.
 
   Args:
@@ -109,22 +110,11 @@ class GDN(keras.layers.Layer):
 
   # -- attributes, fixed once built (as in TFC) ------------------------------
 
-  _FIXED_ONCE_BUILT = frozenset((
+  FIXED_ONCE_BUILT = frozenset((
       "inverse", "rectify", "data_format", "alpha_parameter",
       "beta_parameter", "gamma_parameter", "epsilon_parameter",
       "alpha_initializer", "beta_initializer", "gamma_initializer",
       "epsilon_initializer"))
-
-  def __setattr__(self, name, value):
-    # Keras skips assignments of the current value; TFC raises for them too.
-    if name in self._FIXED_ONCE_BUILT:
-      self._check_not_built()
-    super().__setattr__(name, value)
-
-  def _check_not_built(self):
-    if self.built:
-      raise RuntimeError(
-          "Can't modify layer attributes after it has been built.")
 
   @property
   def legacy(self) -> bool:

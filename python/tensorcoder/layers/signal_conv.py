@@ -31,6 +31,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tensorcoder.layers import fixed_attributes
 from tensorcoder.layers import parameters
 from tensorcoder.ops import padding_ops
 
@@ -70,7 +71,7 @@ def _serialize_parameter(value, name: str, spec):
                   f"Parameter, a keras.Variable or a constant.")
 
 
-class _SignalConv(keras.layers.Layer):
+class _SignalConv(fixed_attributes.FixedOnceBuilt, keras.layers.Layer):
   """{rank}-D convolution layer (TFC's ``SignalConv{rank}D``).
 
   Args:
@@ -154,23 +155,12 @@ class _SignalConv(keras.layers.Layer):
 
   # -- attributes, fixed once built (as in TFC) ------------------------------
 
-  _FIXED_ONCE_BUILT = frozenset((
+  FIXED_ONCE_BUILT = frozenset((
       "filters", "kernel_support", "corr", "strides_down", "strides_up",
       "padding", "extra_pad_end", "channel_separable", "data_format",
       "activation", "use_bias", "use_explicit", "kernel_parameter",
       "bias_parameter", "kernel_initializer", "bias_initializer",
       "kernel_regularizer", "bias_regularizer"))
-
-  def __setattr__(self, name, value):
-    # Keras skips assignments of the current value; TFC raises for them too.
-    if name in self._FIXED_ONCE_BUILT:
-      self._check_not_built()
-    super().__setattr__(name, value)
-
-  def _check_not_built(self):
-    if self.built:
-      raise RuntimeError(
-          "Can't modify layer attributes after it has been built.")
 
   @property
   def legacy(self) -> bool:
