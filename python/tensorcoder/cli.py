@@ -12,15 +12,78 @@
 
 Also available as ``python -m tensorcoder``. The tensor-file commands need
 only NumPy; the image commands need TensorFlow and Pillow.
+
+Every failure, usage errors included, is reported as one line on stderr,
+``tensorcoder COMMAND: error: WHAT``, with exit status 1 (2 for usage
+errors, 130 when interrupted); outputs are written to a temporary file and
+renamed into place only on success, so a failed command leaves none. Set
+``TENSORCODER_TRACEBACK=1`` to get the Python traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
+import struct
 import sys
+import tempfile
+from typing import Iterator, NoReturn
 
 import numpy as np
+
+# Lines that TensorFlow writes to stderr while it starts, whatever
+# TF_CPP_MIN_LOG_LEVEL says: absl's notice and INFO records such as
+# "I0000 00:00:... port.cc:153] oneDNN custom operations are on...".
+_STARTUP_NOISE = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called"
+    r"|I\d{4} \d\d:\d\d:")
+
+
+class _Parser(argparse.ArgumentParser):
+  """Reports usage errors in one line, like every other failure."""
+
+  def error(self, message: str) -> NoReturn:
+    self.exit(2, f"{self.prog}: error: {message} (see {self.prog} -h)\n")
+
+
+@contextlib.contextmanager
+def _filtered_native_stderr() -> Iterator[None]:
+  """Captures file descriptor 2 and, at the end, passes on everything but
+  TensorFlow's startup noise (``_STARTUP_NOISE``), which native code writes
+  there directly."""
+  sys.stderr.flush()
+  saved = os.dup(2)
+  with tempfile.TemporaryFile() as capture:
+    os.dup2(capture.fileno(), 2)
+    try:
+      yield
+    finally:
+      sys.stderr.flush()
+      os.dup2(saved, 2)
+      os.close(saved)
+      capture.seek(0)
+      for line in capture.read().decode(errors="replace").splitlines(True):
+        if not _STARTUP_NOISE.match(line):
+          sys.stderr.write(line)
+      sys.stderr.flush()
+
+
+def _start_tensorflow() -> None:
+  """Imports TensorFlow, Keras and the models without TensorFlow's startup
+  log lines. TensorFlow's own logs are off unless TF_CPP_MIN_LOG_LEVEL says
+  otherwise: failures reach the command as exceptions, and its messages on
+  a machine without a GPU (such as "failed call to cuInit") are noise."""
+  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+  try:
+    with _filtered_native_stderr():
+      import tensorflow  # pylint: disable=g-import-not-at-top,unused-import
+      import keras  # pylint: disable=g-import-not-at-top,unused-import
+      import tensorcoder.models  # pylint: disable=g-import-not-at-top,unused-import
+  except ImportError as error:
+    raise RuntimeError(f"this command needs TensorFlow and Keras ({error})"
+                       ) from error
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -37,16 +100,20 @@ def _split_demo(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _decode_tensor(args: argparse.Namespace) -> int:
+  from tensorcoder import _atomic  # pylint: disable=g-import-not-at-top
   from tensorcoder import tensor_file  # pylint: disable=g-import-not-at-top
+  _atomic.check_writable(args.output)
   values = tensor_file.load(args.input)
-  np.save(args.output, values)
+  _atomic.write_atomically(args.output, lambda f: np.save(f, values))
   print(f"decoded {values.size} values of shape {values.shape} into "
         f"{args.output}")
   return 0
 
 
 def _encode_tensor(args: argparse.Namespace) -> int:
+  from tensorcoder import _atomic  # pylint: disable=g-import-not-at-top
   from tensorcoder import tensor_file  # pylint: disable=g-import-not-at-top
+  _atomic.check_writable(args.output)
   values = np.load(args.input)
   lookup = np.load(args.lookup)
   indexes = np.load(args.indexes) if args.indexes else None
@@ -56,9 +123,15 @@ def _encode_tensor(args: argparse.Namespace) -> int:
 
 
 def _compress(args: argparse.Namespace) -> int:
-  from tensorcoder.image_codec import codec  # pylint: disable=g-import-not-at-top
+  from tensorcoder import _atomic  # pylint: disable=g-import-not-at-top
+  from tensorcoder.image_codec import images  # pylint: disable=g-import-not-at-top
   output = args.output or os.path.splitext(args.input)[0] + ".tci"
-  info = codec.compress_file(args.input, output, args.model)
+  # Bad inputs and outputs are refused before TensorFlow starts.
+  image = images.load(args.input)
+  _atomic.check_writable(output)
+  _start_tensorflow()
+  from tensorcoder.image_codec import codec  # pylint: disable=g-import-not-at-top
+  info = codec.compress_image(image, output, args.model)
   height, width = info["shape"][:2]
   print(f"{args.input} ({width}x{height}) -> {output}: {info['bytes']} bytes, "
         f"{info['bpp']:.3f} bpp, {1000 * info['seconds']:.0f} ms")
@@ -66,9 +139,15 @@ def _compress(args: argparse.Namespace) -> int:
 
 
 def _decompress(args: argparse.Namespace) -> int:
+  from tensorcoder import _atomic  # pylint: disable=g-import-not-at-top
   from tensorcoder.image_codec import codec  # pylint: disable=g-import-not-at-top
   output = args.output or os.path.splitext(args.input)[0] + ".png"
-  info = codec.decompress_file(args.input, output, args.model)
+  # Bad inputs and outputs are refused before TensorFlow starts.
+  data = codec.read_compressed(args.input)
+  codec.parse(data)
+  _atomic.check_writable(output)
+  _start_tensorflow()
+  info = codec.decompress_to_file(data, output, args.model)
   height, width = info["shape"][:2]
   print(f"{args.input} -> {output} ({width}x{height}), "
         f"{1000 * info['seconds']:.0f} ms")
@@ -76,6 +155,7 @@ def _decompress(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+  _start_tensorflow()
   from tensorcoder.image_codec import evaluate  # pylint: disable=g-import-not-at-top
   results = evaluate.evaluate(args.images or ["builtin-eval"], args.model,
                               plot=args.plot)
@@ -86,18 +166,20 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+  _start_tensorflow()
   from tensorcoder.image_codec import train  # pylint: disable=g-import-not-at-top
   return train.run(args)
 
 
 def _main_job(args: argparse.Namespace) -> int:
+  _start_tensorflow()
   from tensorcoder.image_codec import main_job  # pylint: disable=g-import-not-at-top
   return main_job.main(["--out", args.out] +
                        (["--model", args.model] if args.model else []))
 
 
 def main(argv: list[str] | None = None) -> int:
-  parser = argparse.ArgumentParser(
+  parser = _Parser(
       prog="tensorcoder",
       description="Learned data compression: entropy coding tools.")
   commands = parser.add_subparsers(dest="command", required=True)
@@ -159,11 +241,50 @@ def main(argv: list[str] | None = None) -> int:
   own, demo_args = _split_demo(sys.argv[1:] if argv is None else list(argv))
   args = parser.parse_args(own)
   args.demo_args = demo_args
+  return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+  """Runs the command; any failure becomes one line on stderr."""
   try:
     return args.run(args)
-  except (ValueError, TypeError, OSError, RuntimeError) as error:
-    print(f"tensorcoder {args.command}: error: {error}", file=sys.stderr)
+  except KeyboardInterrupt:
+    print(f"tensorcoder {args.command}: interrupted", file=sys.stderr)
+    return 130
+  except Exception as error:  # pylint: disable=broad-except
+    if os.environ.get("TENSORCODER_TRACEBACK"):
+      raise
+    print(f"tensorcoder {args.command}: error: {describe(error)}",
+          file=sys.stderr)
     return 1
+
+
+def describe(error: BaseException) -> str:
+  """What went wrong, in one line, for any exception."""
+  tf = sys.modules.get("tensorflow")
+  if tf is not None and isinstance(error, tf.errors.OpError):
+    text = _one_line(error.message.split("\n", 1)[0])
+    if isinstance(error, tf.errors.ResourceExhaustedError):
+      return f"out of memory in TensorFlow: {text}"
+    return f"TensorFlow {type(error).__name__}: {text}"
+  if isinstance(error, MemoryError):
+    return "out of memory" + (f" ({_one_line(error)})" if str(error) else "")
+  if isinstance(error, OSError) and error.strerror:
+    if error.filename is not None:
+      return f"{error.filename}: {error.strerror}"
+    return _one_line(error.strerror)
+  if isinstance(error, struct.error):
+    return f"malformed input ({_one_line(error)})"
+  text = _one_line(error)
+  if isinstance(error, (ValueError, TypeError, RuntimeError, OSError)):
+    return text or type(error).__name__
+  # Anything else is unexpected: name its type.
+  return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _one_line(text) -> str:
+  return " ".join(line.strip() for line in str(text).splitlines()
+                  if line.strip())
 
 
 if __name__ == "__main__":

@@ -13,18 +13,21 @@ Only NumPy and :mod:`tensorcoder.coder` are needed.
 
 from __future__ import annotations
 
+import math
 import os
 import struct
-import tempfile
 import zlib
 
 import numpy as np
 
+from tensorcoder import _atomic
 from tensorcoder import coder
 
 MAGIC = b"TCTENSOR"
 VERSION = 1
 _MAX_RANK = 32
+# Readers (this one and cc/tensor_file.cc) refuse tensors of more values.
+MAX_VALUES = 1 << 28
 
 
 def _as_int32(name: str, array) -> np.ndarray:
@@ -34,6 +37,15 @@ def _as_int32(name: str, array) -> np.ndarray:
   if array.size and (array.min() < -2**31 or array.max() > 2**31 - 1):
     raise ValueError(f"{name} has values outside the int32 range")
   return np.ascontiguousarray(array, dtype=np.int32)
+
+
+def _check_size(shape: tuple[int, ...]) -> None:
+  """Refuses tensors that readers would refuse (more than MAX_VALUES)."""
+  if len(shape) > _MAX_RANK:
+    raise ValueError(f"rank {len(shape)} exceeds {_MAX_RANK}")
+  if math.prod(shape) > MAX_VALUES or any(d > MAX_VALUES for d in shape):
+    raise ValueError(f"shape {shape} has more than {MAX_VALUES} (2^28) "
+                     "values, the limit of tensor files")
 
 
 def _batched_shape(shape) -> tuple[int, ...]:
@@ -59,8 +71,7 @@ def encode(values, lookup, indexes=None) -> bytes:
   lookup = _as_int32("lookup", lookup)
   if lookup.ndim != 2:
     raise ValueError(f"lookup must be rank 2, got shape {lookup.shape}")
-  if values.ndim > _MAX_RANK:
-    raise ValueError(f"rank {values.ndim} exceeds {_MAX_RANK}")
+  _check_size(values.shape)
   # One string per slice of the leading axis; a single string for rank <= 1.
   batched = values.reshape(_batched_shape(values.shape))
   if indexes is None:
@@ -90,6 +101,7 @@ def pack(shape, lookup, strings, indexes=None) -> bytes:
   """
   lookup = _as_int32("lookup", lookup)
   shape = tuple(int(d) for d in shape)
+  _check_size(shape)
   parts = [
       MAGIC,
       struct.pack("<HBB", VERSION, 0 if indexes is None else 1, len(shape)),
@@ -106,52 +118,111 @@ def pack(shape, lookup, strings, indexes=None) -> bytes:
   return body + struct.pack("<I", zlib.crc32(body))
 
 
+class _Reader:
+  """Bounds-checked little-endian reads from a tensor file's body."""
+
+  def __init__(self, body: memoryview):
+    self.body = body
+    self.position = len(MAGIC)
+
+  @property
+  def remaining(self) -> int:
+    return len(self.body) - self.position
+
+  def fields(self, fmt: str, what: str) -> tuple:
+    size = struct.calcsize(fmt)
+    if size > self.remaining:
+      raise ValueError(f"tensor file: truncated while reading {what} ({size} "
+                       f"bytes needed at offset {self.position}, "
+                       f"{self.remaining} left)")
+    result = struct.unpack_from(fmt, self.body, self.position)
+    self.position += size
+    return result
+
+  def int32s(self, count: int, what: str) -> np.ndarray:
+    """``count`` int32 values; the size is checked before anything is
+    allocated."""
+    if count > self.remaining // 4:
+      raise ValueError(f"tensor file: truncated while reading {what} "
+                       f"({count} int32 values declared, {self.remaining} "
+                       "bytes left)")
+    values = np.frombuffer(self.body, "<i4", count, self.position)
+    self.position += 4 * count
+    return values.astype(np.int32)
+
+  def take(self, length: int, what: str) -> bytes:
+    if length > self.remaining:
+      raise ValueError(f"tensor file: truncated while reading {what} "
+                       f"({length} bytes declared, {self.remaining} left)")
+    chunk = bytes(self.body[self.position:self.position + length])
+    self.position += length
+    return chunk
+
+
+def _read_shape(reader: _Reader, rank: int) -> tuple[int, ...]:
+  """The shape; refuses more than ``MAX_VALUES`` values in all."""
+  shape = reader.fields(f"<{rank}Q", "the shape")
+  count = 1
+  for dim in shape:
+    count *= dim
+    if count > MAX_VALUES or dim > MAX_VALUES:
+      raise ValueError(f"tensor file: shape {tuple(shape)} declares more "
+                       f"than {MAX_VALUES} (2^28) values, the limit of "
+                       "this reader")
+  return tuple(shape)
+
+
+def _read_strings(reader: _Reader, expected: int) -> list[bytes]:
+  (num_strings,) = reader.fields("<Q", "the string count")
+  if num_strings != expected:
+    raise ValueError(f"tensor file: {num_strings} strings, but the shape "
+                     f"needs {expected} (one per slice of the first axis)")
+  strings = []
+  for k in range(num_strings):
+    (length,) = reader.fields("<Q", f"the length of string {k}")
+    strings.append(reader.take(length, f"string {k}"))
+  return strings
+
+
 def decode(data: bytes) -> np.ndarray:
-  """Decodes tensor-file bytes; raises ValueError naming what is wrong."""
+  """Decodes tensor-file bytes.
+
+  Every header field is checked against the bytes present and against the
+  limit of ``MAX_VALUES`` values before anything is allocated (FORMAT.md,
+  section 6).
+
+  Raises:
+    ValueError: naming what is wrong (signature, checksum, version, mode,
+      rank, size limit, truncation, trailing bytes, or a string that does not
+      decode).
+  """
   data = bytes(data)
   if len(data) < len(MAGIC) + 4 or not data.startswith(MAGIC):
     raise ValueError("not a tensorcoder tensor file (no TCTENSOR signature)")
   (stored,) = struct.unpack("<I", data[-4:])
-  if zlib.crc32(data[:-4]) != stored:
+  body = memoryview(data)[:-4]
+  if zlib.crc32(body) != stored:
     raise ValueError("tensor file: checksum mismatch, the file is truncated "
                      "or corrupted")
-  body = memoryview(data)[:-4]
-  position = len(MAGIC)
-
-  def take(fmt: str):
-    nonlocal position
-    size = struct.calcsize(fmt)
-    if position + size > len(body):
-      raise ValueError("tensor file: truncated")
-    result = struct.unpack_from(fmt, body, position)
-    position += size
-    return result
-
-  version, mode, rank = take("<HBB")
+  reader = _Reader(body)
+  version, mode, rank = reader.fields("<HBB", "the header")
   if version != VERSION:
     raise ValueError(f"tensor file version {version} is not supported (this "
                      f"reader reads version {VERSION})")
-  if mode > 1 or rank > _MAX_RANK:
-    raise ValueError("tensor file: invalid header")
-  shape = take(f"<{rank}Q")
-  rows, width = take("<II")
-  lookup = np.array(take(f"<{rows * width}i"), np.int32).reshape(rows, width)
-  count = int(np.prod(shape, dtype=np.int64))
-  indexes = (np.array(take(f"<{count}i"), np.int32).reshape(shape)
-             if mode == 1 else None)
-  (num_strings,) = take("<Q")
-  strings = []
-  for _ in range(num_strings):
-    (length,) = take("<Q")
-    if position + length > len(body):
-      raise ValueError("tensor file: truncated string")
-    strings.append(bytes(body[position:position + length]))
-    position += length
-  if position != len(body):
-    raise ValueError("tensor file: unexpected bytes before the checksum")
+  if mode > 1:
+    raise ValueError(f"tensor file: unknown coding mode {mode}")
+  if rank > _MAX_RANK:
+    raise ValueError(f"tensor file: rank {rank} exceeds {_MAX_RANK}")
+  shape = _read_shape(reader, rank)
+  count = math.prod(shape)
+  rows, width = reader.fields("<II", "the lookup size")
+  lookup = reader.int32s(rows * width, "the lookup").reshape(rows, width)
+  indexes = reader.int32s(count, "the indexes") if mode == 1 else None
   batched_shape = _batched_shape(shape)
-  if num_strings != batched_shape[0]:
-    raise ValueError("tensor file: string count does not match the shape")
+  strings = _read_strings(reader, batched_shape[0])
+  if reader.remaining:
+    raise ValueError(f"tensor file: {reader.remaining} unexpected bytes "
+                     "before the checksum")
   if count == 0:
     return np.zeros(shape, np.int32)
   if indexes is None:
@@ -165,13 +236,7 @@ def decode(data: bytes) -> np.ndarray:
 def save(path: str | os.PathLike, values, lookup, indexes=None) -> None:
   """Writes a tensor file; the file appears only once complete."""
   data = encode(values, lookup, indexes)
-  directory = os.path.dirname(os.path.abspath(path))
-  with tempfile.NamedTemporaryFile(dir=directory, delete=False) as f:
-    f.write(data)
-  umask = os.umask(0)
-  os.umask(umask)
-  os.chmod(f.name, 0o666 & ~umask)  # As open() would create it.
-  os.replace(f.name, path)
+  _atomic.write_bytes_atomically(path, data)
 
 
 def load(path: str | os.PathLike) -> np.ndarray:

@@ -15,6 +15,8 @@ import hashlib
 import os
 import re
 import time
+import warnings
+import zipfile
 from typing import Optional
 
 import numpy as np
@@ -66,7 +68,17 @@ def _load_model(model: str):
   import keras  # pylint: disable=g-import-not-at-top
   import tensorcoder.models  # pylint: disable=g-import-not-at-top,unused-import
   _, path = model_path(model)
-  loaded = keras.models.load_model(path, compile=False)
+  try:
+    with warnings.catch_warnings():
+      # The codecs build themselves from their config; Keras' notice that it
+      # cannot call build_from_config() is noise.
+      warnings.filterwarnings("ignore", message=".*build_from_config",
+                              category=UserWarning)
+      loaded = keras.models.load_model(path, compile=False)
+  except (ValueError, TypeError, KeyError, OSError,
+          zipfile.BadZipFile) as error:
+    raise ValueError(f"{path}: not a model tensorcoder can load "
+                     f"({error})") from error
   if getattr(loaded, "table_shapes", None) is None:
     raise ValueError(f"{path} has no range-coding tables (make_coders() was "
                      "not called after training)")
@@ -104,18 +116,43 @@ def compress_array(image: np.ndarray, model: Optional[str] = None) -> bytes:
                      f"{image.shape}")
   if image.shape[0] < 1 or image.shape[1] < 1:
     raise ValueError("the image has no pixels")
+  if image.shape[0] * image.shape[1] > images.MAX_PIXELS:
+    raise ValueError(f"{image.shape[1]}x{image.shape[0]} is more than the "
+                     f"limit of {images.MAX_PIXELS} pixels (MAX_PIXELS)")
   strings, side_shape = load_model(model).compress(image)
   return container.pack(container.CompressedImage(
       model_id(model), image.shape[0], image.shape[1], tuple(side_shape),
       tuple(strings)))
 
 
+def parse(data: bytes) -> container.CompressedImage:
+  """Parses container bytes and checks the image size against
+  ``images.MAX_PIXELS``; needs no TensorFlow.
+
+  Raises:
+    container.ContainerError: naming what is wrong.
+  """
+  parsed = container.unpack(data)
+  if parsed.height * parsed.width > images.MAX_PIXELS:
+    raise container.ContainerError(
+        f"the file declares a {parsed.width}x{parsed.height} image, more "
+        f"than the limit of {images.MAX_PIXELS} pixels (MAX_PIXELS)")
+  return parsed
+
+
 def decompress_bytes(data: bytes, model: Optional[str] = None) -> np.ndarray:
   """Decodes container bytes into a uint8 [H, W, 3] image. With ``model``
   None, the model named in the file is used if it is shipped in the package;
-  otherwise its ``.keras`` file must be given."""
+  otherwise its ``.keras`` file must be given.
+
+  Raises:
+    container.ContainerError: the bytes are not a valid container (see
+      :func:`parse`), its header does not fit its strings (checked before
+      decoding), or the strings do not decode.
+    ValueError: the file was made with another model.
+  """
+  parsed = parse(data)
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  parsed = container.unpack(data)
   if model is None:
     if _shipped_path(parsed.model_id) is None:
       raise ValueError(f"the file was made with model {parsed.model_id!r}; "
@@ -124,8 +161,16 @@ def decompress_bytes(data: bytes, model: Optional[str] = None) -> np.ndarray:
   elif model_id(model) != parsed.model_id:
     raise ValueError(f"the file was made with model {parsed.model_id!r}, "
                      f"not with {model_id(model)!r}")
+  decoder = load_model(model)
   try:
-    return load_model(model).decompress(
+    decoder.check_header(parsed.strings, (parsed.height, parsed.width),
+                         parsed.side_shape)
+  except ValueError as error:
+    raise container.ContainerError(
+        f"corrupted file: the header does not fit the data: {error}"
+    ) from error
+  try:
+    return decoder.decompress(
         list(parsed.strings), (parsed.height, parsed.width),
         parsed.side_shape)
   except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as error:
@@ -136,7 +181,13 @@ def decompress_bytes(data: bytes, model: Optional[str] = None) -> np.ndarray:
 def compress_file(source: str, target: str,
                   model: Optional[str] = None) -> dict:
   """Compresses an image file; writes ``target`` atomically."""
-  image = images.load(source)
+  return compress_image(images.load(source), target, model)
+
+
+def compress_image(image: np.ndarray, target: str,
+                   model: Optional[str] = None) -> dict:
+  """Compresses a uint8 [H, W, 3] image into the file ``target``, written
+  atomically; returns its size, bits per pixel and the coding time."""
   start = time.perf_counter()
   data = compress_array(image, model)
   seconds = time.perf_counter() - start
@@ -145,16 +196,27 @@ def compress_file(source: str, target: str,
               image.shape[1], seconds=seconds, shape=image.shape)
 
 
+def read_compressed(source: str) -> bytes:
+  """The bytes of a ``.tci`` file (ContainerError if unreadable)."""
+  try:
+    with open(source, "rb") as f:
+      return f.read()
+  except OSError as error:
+    raise container.ContainerError(
+        f"{source}: cannot read ({error.strerror})") from error
+
+
 def decompress_file(source: str, target: str,
                     model: Optional[str] = None) -> dict:
   """Decodes a ``.tci`` file into a PNG; writes ``target`` atomically (on
   any error, nothing is written)."""
-  try:
-    with open(source, "rb") as f:
-      data = f.read()
-  except OSError as error:
-    raise container.ContainerError(
-        f"{source}: cannot read ({error.strerror})") from error
+  return decompress_to_file(read_compressed(source), target, model)
+
+
+def decompress_to_file(data: bytes, target: str,
+                       model: Optional[str] = None) -> dict:
+  """Decodes container bytes into the PNG file ``target``, written
+  atomically; returns the image shape and the decoding time."""
   start = time.perf_counter()
   image = decompress_bytes(data, model)
   seconds = time.perf_counter() - start

@@ -1,7 +1,11 @@
 """Tests of the image codec: training, container, files, odd inputs."""
 
+import dataclasses
+import io
 import os
+import struct
 import sys
+import zlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -17,6 +21,7 @@ from tensorcoder.image_codec import images  # pylint: disable=g-import-not-at-to
 from tensorcoder.image_codec import train  # pylint: disable=g-import-not-at-top
 from tensorcoder.models import FactorizedPriorCodec  # pylint: disable=g-import-not-at-top
 from tensorcoder.models import HyperpriorCodec  # pylint: disable=g-import-not-at-top
+from tensorcoder.models import tiling  # pylint: disable=g-import-not-at-top
 
 
 @pytest.fixture(scope="module")
@@ -168,8 +173,8 @@ def test_grayscale_rgba_and_bad_files(tiny_model, tmp_path):
   path, *_ = tiny_model
   gray = str(tmp_path / "gray.png")
   Image.fromarray(photo()[..., 0]).save(gray)
-  rgba = str(tmp_path / "rgba.png")
-  Image.fromarray(np.dstack([photo(), np.full(photo().shape[:2], 100,
+  rgba = str(tmp_path / "rgba.png")  # Opaque: no information is lost.
+  Image.fromarray(np.dstack([photo(), np.full(photo().shape[:2], 255,
                                                np.uint8)])).save(rgba)
   for source in (gray, rgba):
     info = codec.compress_file(source, source + ".tci", path)
@@ -220,8 +225,189 @@ def test_factorized_prior_codec_round_trip():
   model.make_coders()
   image = photo(33, 47)
   strings, side = model.compress(image)
+  assert model.compress(image, tile=1) == (strings, side)
   decoded = model.decompress(strings, image.shape, side)
   assert decoded.shape == image.shape
+  assert side == (3, 3)
+  with pytest.raises(ValueError, match=r"side shape \(2, 3\) does not match"):
+    model.decompress(strings, image.shape, (2, 3))
+  with pytest.raises(ValueError, match=r"2 strings, but this model decodes 1"):
+    model.decompress(strings * 2, image.shape, side)
+
+
+# -- tiled transforms (bounded memory) ----------------------------------------
+
+_UNTILED = 10**6  # Tile size that makes one tile of any test image.
+
+
+def test_tiled_analysis_writes_the_same_bytes():
+  """Tiles of 2 and 5 positions of y (32 and 80 pixels, less than the
+  receptive field) give exactly the untiled y, hence the same bytes."""
+  model = codec.load_model(None)
+  image = photo(100, 140, seed=8)
+  untiled = model.compress(image, tile=_UNTILED)
+  for tile in (2, 5):
+    assert model.compress(image, tile=tile) == untiled
+  # The margin is needed: one position less changes y.
+  x = model._pad(image[None])  # pylint: disable=protected-access
+  whole = tiling.apply_tiled(lambda t: model.analysis(t / 255), x, 16, 1,
+                             _UNTILED)
+  narrow = tiling.apply_tiled(lambda t: model.analysis(t / 255), x, 16, 1, 5,
+                              tiling.ANALYSIS_MARGIN - 1)
+  assert np.abs(narrow - whole).max() > 1e-3
+
+
+def test_tiled_synthesis_matches_untiled():
+  model = codec.load_model(None)
+  image = photo(100, 140, seed=8)
+  strings, side = model.compress(image)
+  y_hat, _, _ = model.decode_latents(strings, side)
+  whole = model.synthesis(y_hat).numpy()
+  for tile in (2, 5):
+    tiled = tiling.apply_tiled(model.synthesis, y_hat, 1, 16, tile,
+                               tiling.SYNTHESIS_MARGIN)
+    np.testing.assert_allclose(tiled, whole, rtol=0, atol=1e-5)
+  narrow = tiling.apply_tiled(model.synthesis, y_hat, 1, 16, 5,
+                              tiling.SYNTHESIS_MARGIN - 1)
+  assert np.abs(narrow - whole).max() > 1e-3
+  # Pixels: equal but where float rounding crosses a level boundary.
+  tiled = model.decompress(strings, image.shape, side, tile=5)
+  untiled = model.decompress(strings, image.shape, side, tile=_UNTILED)
+  assert tiled.shape == image.shape
+  assert np.abs(tiled.astype(int) - untiled).max() <= 1
+  assert np.mean(tiled == untiled) > 0.999
+
+
+def test_tile_spans_cover_each_position_once():
+  spans = list(tiling.tile_spans(10, 4, 2))
+  assert spans == [(0, 6, 0, 4), (2, 10, 4, 8), (6, 10, 8, 10)]
+  with pytest.raises(ValueError, match="tile >= 1"):
+    list(tiling.tile_spans(10, 0, 2))
+
+
+# -- decoder checks of the header ---------------------------------------------
+
+
+def test_decoder_checks_the_header_against_the_latents(tiny_model):
+  """A header whose size or strings disagree with the latents (checksum
+  valid) is refused before decoding; it used to decode to another size or
+  fail with "not enough values to unpack"."""
+  path, *_ = tiny_model
+  parsed = container.unpack(codec.compress_array(photo(70, 90), path))
+  assert parsed.side_shape == (2, 2)
+  cases = {
+      r"the side shape \(2, 2\) does not match a 4000x4000 image, for which "
+      r"this model writes \(63, 63\)": dict(height=4000, width=4000),
+      r"the side shape \(8, 8\) does not match a 70x90 image":
+          dict(side_shape=(8, 8)),
+      r"the side shape \(2,\) does not match": dict(side_shape=(2,)),
+      r"1 strings, but this model decodes 2 \(y, z\)":
+          dict(strings=parsed.strings[:1]),
+      r"3 strings, but this model decodes 2":
+          dict(strings=parsed.strings + (b"",)),
+  }
+  for message, fields in cases.items():
+    data = container.pack(dataclasses.replace(parsed, **fields))
+    with pytest.raises(container.ContainerError,
+                       match="the header does not fit the data: " + message):
+      codec.decompress_bytes(data, path)
+  model = codec.load_model(path)
+  with pytest.raises(ValueError, match="1 strings"):
+    model.decode_latents(parsed.strings[:1], parsed.side_shape)
+
+
+def test_decoder_refuses_images_over_the_limit(tiny_model):
+  path, *_ = tiny_model
+  parsed = container.unpack(codec.compress_array(photo(), path))
+  data = container.pack(dataclasses.replace(parsed, height=9000, width=8000,
+                                            side_shape=(141, 125)))
+  with pytest.raises(container.ContainerError,
+                     match="declares a 8000x9000 image, more than the limit "
+                     "of 67108864 pixels"):
+    codec.decompress_bytes(data, path)
+  with pytest.raises(ValueError, match="more than the limit"):
+    codec.compress_array(np.zeros((9000, 8000, 3), np.uint8), path)
+
+
+# -- image files --------------------------------------------------------------
+
+
+def png(width, height, bit_depth=8, color_type=2, pixels=False) -> bytes:
+  """A PNG with the given header; without ``pixels`` the image data is a
+  stub, enough for readers that stop at the header."""
+  def chunk(kind, data):
+    return (struct.pack(">I", len(data)) + kind + data +
+            struct.pack(">I", zlib.crc32(kind + data)))
+  channels = {0: 1, 2: 3, 4: 2, 6: 4}[color_type]
+  row = bytes(1 + width * channels * bit_depth // 8)
+  return (b"\x89PNG\r\n\x1a\n" +
+          chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bit_depth,
+                                     color_type, 0, 0, 0)) +
+          chunk(b"IDAT", zlib.compress(row * height if pixels else b"\0")) +
+          chunk(b"IEND", b""))
+
+
+def _saved(image: Image.Image, **options) -> bytes:
+  buffer = io.BytesIO()
+  image.save(buffer, **options)
+  return buffer.getvalue()
+
+
+def test_images_that_would_lose_information_are_refused(tmp_path):
+  rgb = photo(8, 6)
+  alpha = np.full(rgb.shape[:2], 255, np.uint8)
+  alpha[0, 0] = 254
+  palette = Image.fromarray(rgb).quantize(8)
+  transparent_palette = palette.copy()
+  transparent_palette.info["transparency"] = 0
+  frames = [Image.fromarray(rgb), Image.fromarray(255 - rgb)]
+  refused = {
+      "16-bit RGB images": png(3, 2, 16, 2, pixels=True),
+      "16-bit RGBA images": png(3, 2, 16, 6, pixels=True),
+      "16-bit greyscale images": png(3, 2, 16, 0, pixels=True),
+      "1 pixels are not opaque": _saved(
+          Image.fromarray(np.dstack([rgb, alpha])), format="PNG"),
+      "1 pixels are not opaque ": _saved(
+          Image.fromarray(np.dstack([rgb[..., 0], alpha])), format="PNG"),
+      "pixels are not opaque": _saved(transparent_palette, format="PNG"),
+      "an animation of 2 frames": _saved(frames[0], format="GIF",
+                                         save_all=True,
+                                         append_images=frames[1:]),
+      "CMYK-mode images are not supported": _saved(
+          Image.fromarray(rgb).convert("CMYK"), format="JPEG"),
+  }
+  for message, data in refused.items():
+    source = tmp_path / "in.img"
+    source.write_bytes(data)
+    with pytest.raises(images.ImageError, match=message.strip()):
+      images.load(str(source))
+  accepted = {
+      "opaque RGBA": (_saved(Image.fromarray(np.dstack([rgb, alpha * 0 + 255])),
+                             format="PNG"), rgb),
+      "greyscale": (_saved(Image.fromarray(rgb[..., 1]), format="PNG"),
+                    np.repeat(rgb[..., 1:2], 3, axis=2)),
+      "palette": (_saved(palette, format="PNG"),
+                  np.asarray(palette.convert("RGB"))),
+      "bilevel": (_saved(Image.fromarray(rgb[..., 0] > 128), format="PNG"),
+                  np.repeat(255 * (rgb[..., :1] > 128), 3, axis=2)),
+  }
+  for name, (data, expected) in accepted.items():
+    source = tmp_path / "in.img"
+    source.write_bytes(data)
+    np.testing.assert_array_equal(images.load(str(source)), expected,
+                                  err_msg=name)
+
+
+def test_huge_images_are_refused_from_the_header(tmp_path):
+  """Without decoding pixels: a 15000x15000 PNG (Pillow's decompression-bomb
+  error) and one above MAX_PIXELS but below Pillow's limit."""
+  cases = {(15000, 15000): "too large, more than the limit of 67108864",
+           (9000, 8000): "9000x8000 is 72000000 pixels, more than the limit"}
+  for (width, height), message in cases.items():
+    source = tmp_path / "in.png"
+    source.write_bytes(png(width, height))
+    with pytest.raises(images.ImageError, match=message):
+      images.load(str(source))
 
 
 def test_cli_compress_decompress(tiny_model, tmp_path):

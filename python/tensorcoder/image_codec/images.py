@@ -8,12 +8,18 @@ trained on ``TRAIN_IMAGES`` and evaluated on ``EVAL_IMAGES``.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import io
 import os
-from typing import Iterable, Sequence
+import re
+import struct
+import warnings
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
+
+from tensorcoder import _atomic
 
 # scikit-image's bundled data (colour and greyscale photographs, textures).
 TRAIN_IMAGES = (
@@ -26,6 +32,17 @@ TRAIN_IMAGES = (
 # motorcycle_left).
 EVAL_IMAGES = ("skimage:chelsea.png", "skimage:coffee.png",
                "matplotlib:grace_hopper.jpg")
+
+
+# The largest image, in pixels, that compress, evaluate and train accept and
+# that decompress writes: 64 Mi pixels, e.g. 8192x8192 or 10000x6700. It keeps
+# decoding within bounded memory (see bench/RESULTS.md) and below Pillow's
+# decompression-bomb threshold (about 89 million pixels).
+MAX_PIXELS = 1 << 26
+# Pillow modes that convert to RGB without loss (alpha only if opaque).
+_MODES = ("1", "L", "P", "RGB", "RGBA", "LA", "PA")
+# Raw modes of more than 8 bits per sample, with their byte order.
+_WIDE_RAWMODE = re.compile(r";(16|32|64)[BLN]S?$")
 
 
 class ImageError(ValueError):
@@ -79,15 +96,19 @@ def expand(sources: Sequence[str]) -> list[str]:
 
 
 def load(path: str) -> np.ndarray:
-  """An image file as uint8 RGB [H, W, 3].
+  """An image file as uint8 RGB [H, W, 3], without losing information.
 
-  Greyscale is replicated to three channels; an alpha channel is dropped
-  (composited over black would alter colours; the codec codes RGB only).
+  8-bit RGB, greyscale (replicated to three channels), bilevel and palette
+  images are accepted, as are images with an alpha channel that is fully
+  opaque (it is dropped). Everything that could not be coded without loss
+  is refused: transparency, more than 8 bits per sample, other colour
+  spaces (CMYK, ...) and animations. Images of more than ``MAX_PIXELS``
+  pixels are refused from their header, before the pixels are decoded.
 
   Raises:
-    ImageError: the file is missing, empty, or not a readable image.
+    ImageError: naming the file and what is wrong with it.
   """
-  from PIL import Image, UnidentifiedImageError  # pylint: disable=g-import-not-at-top
+  from PIL import Image  # pylint: disable=g-import-not-at-top
   path = resolve(path)
   try:
     with open(path, "rb") as f:
@@ -96,42 +117,97 @@ def load(path: str) -> np.ndarray:
     raise ImageError(f"{path}: cannot read ({error.strerror})") from error
   if not data:
     raise ImageError(f"{path}: the file is empty")
-  try:
+  with _pillow_errors(path), warnings.catch_warnings():
+    # Sizes are checked against MAX_PIXELS, before decoding.
+    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
     with Image.open(io.BytesIO(data)) as image:
+      _check_header(path, image)
       image.load()
-      if image.mode in ("I;16", "I", "F"):
-        raise ImageError(f"{path}: {image.mode} images (more than 8 bits per "
-                         "sample) are not supported")
-      rgb = np.asarray(image.convert("RGB"), np.uint8)
+      return _to_rgb(path, image)
+
+
+@contextlib.contextmanager
+def _pillow_errors(path: str) -> Iterator[None]:
+  """Turns what Pillow raises for bad files into ImageErrors."""
+  from PIL import Image, UnidentifiedImageError  # pylint: disable=g-import-not-at-top
+  try:
+    yield
+  except Image.DecompressionBombError as error:
+    raise ImageError(f"{path}: the image is too large, more than the limit "
+                     f"of {MAX_PIXELS} pixels (Pillow: {error})") from error
   except UnidentifiedImageError as error:
     raise ImageError(f"{path}: not an image file Pillow can read") from error
-  except (OSError, SyntaxError) as error:
+  except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:
+    if isinstance(error, ImageError):
+      raise
     raise ImageError(f"{path}: corrupt image ({error})") from error
-  if rgb.shape[0] < 1 or rgb.shape[1] < 1:
+
+
+def _check_header(path: str, image) -> None:
+  """Refuses, from the header alone, what ``load`` cannot represent."""
+  width, height = image.size
+  if width < 1 or height < 1:
     raise ImageError(f"{path}: the image has no pixels")
-  return rgb
+  if width * height > MAX_PIXELS:
+    raise ImageError(f"{path}: {width}x{height} is {width * height} pixels, "
+                     f"more than the limit of {MAX_PIXELS} (MAX_PIXELS)")
+  frames = getattr(image, "n_frames", 1)
+  if frames > 1:
+    raise ImageError(f"{path}: an animation of {frames} frames; only single "
+                     "images are supported")
+  if image.mode not in _MODES or _raw_bits(image) > 8:
+    raise ImageError(f"{path}: {_describe_mode(image)} images are not "
+                     "supported; tensorcoder codes 8-bit RGB, greyscale or "
+                     "palette images (convert it first)")
+
+
+def _raw_bits(image) -> int:
+  """Bits per sample stored in the file: Pillow reads 16-bit RGB(A) as
+  modes RGB and RGBA, reducing them to 8 bits; only the raw mode of the
+  decoder (e.g. ``RGB;16B``, ``RGBA;16L``) tells. (``BGR;16``, 5-6-5 bit
+  RGB, has no byte-order suffix and is 8 bits or less per sample.)"""
+  bits = 8
+  for tile in getattr(image, "tile", None) or ():
+    rawmode = tile.args[0] if isinstance(tile.args, tuple) else tile.args
+    match = _WIDE_RAWMODE.search(rawmode) if isinstance(rawmode, str) else None
+    if match:
+      bits = max(bits, int(match.group(1)))
+  return bits
+
+
+def _describe_mode(image) -> str:
+  if image.mode.startswith("I;16"):
+    return "16-bit greyscale"
+  if image.mode in ("I", "F"):
+    return {"I": "32-bit integer", "F": "floating-point"}[image.mode]
+  bits = _raw_bits(image)
+  return f"{bits}-bit {image.mode}" if bits > 8 else f"{image.mode}-mode"
+
+
+def _to_rgb(path: str, image) -> np.ndarray:
+  """uint8 RGB pixels; refuses an alpha channel that is not opaque."""
+  if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+    rgba = np.asarray(image.convert("RGBA"), np.uint8)
+    transparent = int(np.count_nonzero(rgba[..., 3] != 255))
+    if transparent:
+      raise ImageError(f"{path}: {transparent} pixels are not opaque; the "
+                       "codec stores no transparency, so flatten the image "
+                       "onto a background first")
+    return np.ascontiguousarray(rgba[..., :3])
+  return np.asarray(image.convert("RGB"), np.uint8)
 
 
 def save_png(path: str, image: np.ndarray) -> None:
   """Writes a uint8 [H, W, 3] image as PNG, atomically."""
   from PIL import Image  # pylint: disable=g-import-not-at-top
-  buffer = io.BytesIO()
-  Image.fromarray(np.asarray(image, np.uint8)).save(buffer, format="PNG")
-  write_atomically(path, buffer.getvalue())
+  picture = Image.fromarray(np.asarray(image, np.uint8))
+  _atomic.write_atomically(path, lambda f: picture.save(f, format="PNG"))
 
 
 def write_atomically(path: str, data: bytes) -> None:
   """Writes ``data`` to a temporary file beside ``path`` and renames it, so
   that ``path`` is never left partially written."""
-  directory = os.path.dirname(os.path.abspath(path))
-  temporary = os.path.join(directory, f".{os.path.basename(path)}.tmp{os.getpid()}")
-  try:
-    with open(temporary, "wb") as f:
-      f.write(data)
-    os.replace(temporary, path)
-  finally:
-    if os.path.exists(temporary):
-      os.remove(temporary)
+  _atomic.write_bytes_atomically(path, data)
 
 
 def random_patches(images: Iterable[np.ndarray], patch_size: int,

@@ -31,29 +31,33 @@ from tensorcoder.distributions.deep_factorized import NoisyDeepFactorized
 from tensorcoder.distributions.uniform_noise import NoisyNormal
 from tensorcoder.entropy_models.continuous_batched import (
     ContinuousBatchedEntropyModel)
+from tensorcoder.entropy_models.continuous_base import unlocked_state
 from tensorcoder.entropy_models.continuous_indexed import GeometricScales
 from tensorcoder.entropy_models.continuous_indexed import (
     LocationScaleIndexedEntropyModel)
 from tensorcoder.layers.gdn import GDN
 from tensorcoder.layers.signal_conv import SignalConv2D
+from tensorcoder.models import tiling
 
 
 def _analysis(filters: int, latents: int, name: str) -> keras.Sequential:
   conv = lambda f, act: SignalConv2D(
       f, 5, corr=True, strides_down=2, padding="same_zeros", use_bias=True,
-      activation=act)
+      activation=act, legacy=True)
   return keras.Sequential([
-      conv(filters, GDN()), conv(filters, GDN()), conv(filters, GDN()),
+      conv(filters, GDN(legacy=True)), conv(filters, GDN(legacy=True)),
+      conv(filters, GDN(legacy=True)),
       conv(latents, None)], name=name)
 
 
 def _synthesis(filters: int, name: str) -> keras.Sequential:
   conv = lambda f, act: SignalConv2D(
       f, 5, corr=False, strides_up=2, padding="same_zeros", use_bias=True,
-      activation=act)
+      activation=act, legacy=True)
   return keras.Sequential([
-      conv(filters, GDN(inverse=True)), conv(filters, GDN(inverse=True)),
-      conv(filters, GDN(inverse=True)), conv(3, None)], name=name)
+      conv(filters, GDN(inverse=True, legacy=True)),
+      conv(filters, GDN(inverse=True, legacy=True)),
+      conv(filters, GDN(inverse=True, legacy=True)), conv(3, None)], name=name)
 
 
 class _Codec(keras.Model):
@@ -61,10 +65,36 @@ class _Codec(keras.Model):
 
   # Spatial size multiple the transforms need.
   factor = 16
+  # Pixels per position of y along each axis (four stride-2 layers).
+  ratio = 16
+  # The strings compress() returns, in order.
+  string_names = ("y",)
 
   def __init__(self, lmbda: float, **kwargs):
     super().__init__(**kwargs)
     self.lmbda = float(lmbda)
+
+  def check_strings(self, strings) -> None:
+    """Raises ValueError unless there are as many strings as compress()
+    writes."""
+    if len(strings) != len(self.string_names):
+      raise ValueError(
+          f"{len(strings)} strings, but this model decodes "
+          f"{len(self.string_names)} ({', '.join(self.string_names)})")
+
+  def check_header(self, strings, image_shape, side_shape) -> None:
+    """Raises ValueError unless ``strings`` and ``side_shape`` are what
+    ``compress`` writes for an image of ``image_shape``: the side shape is
+    determined by the image size (padded to a multiple of ``factor``)."""
+    self.check_strings(strings)
+    height, width = (int(d) for d in image_shape[:2])
+    if height < 1 or width < 1:
+      raise ValueError(f"invalid image size {height}x{width}")
+    expected = (-(-height // self.factor), -(-width // self.factor))
+    if tuple(int(d) for d in side_shape) != expected:
+      raise ValueError(
+          f"the side shape {tuple(side_shape)} does not match a "
+          f"{height}x{width} image, for which this model writes {expected}")
 
   @staticmethod
   def _to_float(images: tf.Tensor) -> tf.Tensor:
@@ -137,6 +167,7 @@ class HyperpriorCodec(_Codec):
   """
 
   factor = 64
+  string_names = ("y", "z")
 
   def __init__(self, num_filters: int = 64, num_latents: int = 96,
                num_hyper_filters: int = 64, lmbda: float = 0.01,
@@ -155,7 +186,7 @@ class HyperpriorCodec(_Codec):
     hconv = lambda f, k, s, act, up=False: SignalConv2D(
         f, k, corr=not up, strides_down=1 if up else s,
         strides_up=s if up else 1, padding="same_zeros", use_bias=True,
-        activation=act)
+        activation=act, legacy=True)
     self.hyper_analysis = keras.Sequential([
         hconv(num_hyper_filters, 3, 1, "relu"),
         hconv(num_hyper_filters, 5, 2, "relu"),
@@ -218,8 +249,11 @@ class HyperpriorCodec(_Codec):
     y_tables = LocationScaleIndexedEntropyModel(
         NoisyNormal, self.num_scales, self.scale_fn, coding_rank=3,
         compression=True, stateless=True, bottleneck_dtype="float32")
+    z_offset = z_tables.quantization_offset
+    if z_offset is None:  # A prior whose offsets are all 0 (as TFC: None).
+      z_offset = np.zeros([self.num_hyper_filters], np.float32)
     tables = dict(
-        z=(z_tables.cdf, z_tables.cdf_offset, z_tables.quantization_offset),
+        z=(z_tables.cdf, z_tables.cdf_offset, z_offset),
         y=(y_tables.cdf, y_tables.cdf_offset))
     shapes = dict(z=[list(t.shape) for t in tables["z"]],
                   y=[list(t.shape) for t in tables["y"]])
@@ -232,14 +266,8 @@ class HyperpriorCodec(_Codec):
     if self.z_coder is None:
       # Keras locks a built model's state; the coders are added after
       # training, deliberately.
-      tracker = getattr(self, "_tracker", None)
-      if tracker is not None:
-        tracker.unlock()
-      try:
+      with unlocked_state(self):
         self._add_coders(shapes)
-      finally:
-        if tracker is not None and self.built:
-          tracker.lock()
     if tables is not None:
       self.z_coder.set_weights([np.asarray(t) for t in tables["z"]])
       self.y_coder.set_weights([np.asarray(t) for t in tables["y"]])
@@ -250,9 +278,12 @@ class HyperpriorCodec(_Codec):
         compression=True, cdf_shapes=shapes["z"][:2],
         quantization_offset=np.zeros(shapes["z"][2], np.float32),
         bottleneck_dtype="float32", name="z_coder")
+    # The shipped models' strings select rows by rounding the scale index
+    # (tensorcoder 1), not by TFC's floor.
     self.y_coder = LocationScaleIndexedEntropyModel(
         num_scales=self.num_scales, coding_rank=3, compression=True,
-        cdf_shapes=shapes["y"], bottleneck_dtype="float32", name="y_coder")
+        cdf_shapes=shapes["y"], bottleneck_dtype="float32", name="y_coder",
+        index_rounding="nearest")
     self.table_shapes = shapes
 
   def _check_coders(self) -> None:
@@ -260,16 +291,21 @@ class HyperpriorCodec(_Codec):
       raise RuntimeError("this model has no range-coding tables; call "
                          "make_coders() after training")
 
-  def compress(self, image) -> tuple[list[bytes], tuple[int, ...]]:
+  def compress(self, image, tile: Optional[int] = None
+              ) -> tuple[list[bytes], tuple[int, ...]]:
     """Compresses one uint8 image [H, W, 3].
+
+    The analysis transform runs in tiles of ``tile`` positions of y
+    (default ``tiling.DEFAULT_TILE``), which bounds memory and gives the
+    same bytes as untiled.
 
     Returns:
       ``([y_string, z_string], z_shape)``: the strings and the spatial shape
       of z that ``decompress`` needs (with the image shape).
     """
     self._check_coders()
-    x = self._pad(self._to_float(tf.convert_to_tensor(image)[None]))
-    y = self.analysis(x)
+    y = tiling.analyze(self, self._pad(tf.convert_to_tensor(image)[None]),
+                        tile)
     z = self.hyper_analysis(y)
     z_strings = self.z_coder.compress(z)
     z_hat = self.z_coder.decompress(z_strings, tf.shape(z)[1:-1])
@@ -286,20 +322,26 @@ class HyperpriorCodec(_Codec):
     where they equal the encoder's.
     """
     self._check_coders()
+    self.check_strings(strings)
     y_string, z_string = strings
     z_hat = self.z_coder.decompress(tf.constant([z_string]), list(z_shape))
     loc, index = self._hyper(z_hat)
     y_hat = self.y_coder.decompress(tf.constant([y_string]), index, loc=loc)
     return y_hat, loc, index
 
-  def decompress(self, strings, image_shape, z_shape) -> np.ndarray:
-    """Decodes ``compress``'s strings into a uint8 image of ``image_shape``."""
+  def decompress(self, strings, image_shape, z_shape,
+                 tile: Optional[int] = None) -> np.ndarray:
+    """Decodes ``compress``'s strings into a uint8 image of ``image_shape``.
+
+    The synthesis transform runs in tiles of ``tile`` positions of y
+    (default ``tiling.DEFAULT_TILE``), which bounds memory.
+
+    Raises:
+      ValueError: the strings or ``z_shape`` do not fit ``image_shape``.
+    """
+    self.check_header(strings, image_shape, z_shape)
     y_hat, _, _ = self.decode_latents(strings, z_shape)
-    x_hat = self.synthesis(y_hat)[0]
-    height, width = image_shape[:2]
-    x_hat = x_hat[:height, :width]
-    return tf.cast(tf.round(tf.clip_by_value(x_hat * 255, 0, 255)),
-                   tf.uint8).numpy()
+    return tiling.synthesize(self, y_hat, image_shape, tile)
 
 
 @keras.saving.register_keras_serializable(package="tensorcoder")
@@ -348,26 +390,23 @@ class FactorizedPriorCodec(_Codec):
     return self._forward(self._to_float(images), training)[0] * 255.0
 
   def _add_coder(self, shapes) -> None:
-    tracker = getattr(self, "_tracker", None)
-    if tracker is not None:
-      tracker.unlock()
-    try:
+    with unlocked_state(self):
       self.y_coder = ContinuousBatchedEntropyModel(
           prior_shape=[self.num_latents], coding_rank=3, compression=True,
           cdf_shapes=shapes[:2],
           quantization_offset=np.zeros(shapes[2], np.float32),
           bottleneck_dtype="float32", name="y_coder")
-      self.table_shapes = shapes
-    finally:
-      if tracker is not None and self.built:
-        tracker.lock()
+    self.table_shapes = shapes
 
   def make_coders(self) -> None:
     """Freezes the current density into range-coding tables."""
     tables = ContinuousBatchedEntropyModel(
         NoisyDeepFactorized(base=self.density), coding_rank=3,
         compression=True, stateless=True, bottleneck_dtype="float32")
-    values = (tables.cdf, tables.cdf_offset, tables.quantization_offset)
+    offset = tables.quantization_offset
+    if offset is None:  # All offsets 0: TFC's entropy models give None.
+      offset = np.zeros([self.num_latents], np.float32)
+    values = (tables.cdf, tables.cdf_offset, offset)
     shapes = [list(t.shape) for t in values]
     if self.y_coder is None:
       self._add_coder(shapes)
@@ -375,19 +414,24 @@ class FactorizedPriorCodec(_Codec):
       raise RuntimeError("the model already has tables of other shapes")
     self.y_coder.set_weights([np.asarray(t) for t in values])
 
-  def compress(self, image) -> tuple[list[bytes], tuple[int, ...]]:
-    """``([y_string], y_shape)`` for one uint8 image [H, W, 3]."""
+  def compress(self, image, tile: Optional[int] = None
+              ) -> tuple[list[bytes], tuple[int, ...]]:
+    """``([y_string], y_shape)`` for one uint8 image [H, W, 3] (analysis in
+    tiles, as in ``HyperpriorCodec.compress``)."""
     if self.y_coder is None:
       raise RuntimeError("call make_coders() after training")
-    x = self._pad(self._to_float(tf.convert_to_tensor(image)[None]))
-    y = self.analysis(x)
+    y = tiling.analyze(self, self._pad(tf.convert_to_tensor(image)[None]),
+                        tile)
     return ([self.y_coder.compress(y).numpy()[0]],
             tuple(int(d) for d in y.shape[1:3]))
 
-  def decompress(self, strings, image_shape, y_shape) -> np.ndarray:
+  def decompress(self, strings, image_shape, y_shape,
+                 tile: Optional[int] = None) -> np.ndarray:
+    """Decodes ``compress``'s strings into a uint8 image of ``image_shape``
+    (synthesis in tiles; ValueError if the strings or ``y_shape`` do not
+    fit ``image_shape``)."""
     if self.y_coder is None:
       raise RuntimeError("call make_coders() after training")
-    y_hat = self.y_coder.decompress(tf.constant(strings[:1]), list(y_shape))
-    x_hat = self.synthesis(y_hat)[0][:image_shape[0], :image_shape[1]]
-    return tf.cast(tf.round(tf.clip_by_value(x_hat * 255, 0, 255)),
-                   tf.uint8).numpy()
+    self.check_header(strings, image_shape, y_shape)
+    y_hat = self.y_coder.decompress(tf.constant(strings), list(y_shape))
+    return tiling.synthesize(self, y_hat, image_shape, tile)

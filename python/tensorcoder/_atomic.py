@@ -1,0 +1,73 @@
+"""Atomic file output: a file appears under its name only once complete."""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from typing import BinaryIO, Callable
+
+
+def write_atomically(path: str | os.PathLike,
+                     write: Callable[[BinaryIO], None]) -> None:
+  """Calls ``write`` on a temporary file beside ``path``, then renames it to
+  ``path``. On any error the temporary file is removed and ``path`` is left
+  as it was, so a failed command never leaves a partial output.
+
+  Raises:
+    OSError: when ``path`` cannot be written; the message names ``path``
+      (not the temporary file).
+    Whatever ``write`` raises.
+  """
+  path = os.fspath(path)
+  directory = os.path.dirname(os.path.abspath(path))
+  try:
+    descriptor, temporary = tempfile.mkstemp(
+        dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+  except OSError as error:
+    raise _naming(path, error) from error
+  try:
+    with os.fdopen(descriptor, "wb") as f:
+      write(f)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # As open() would create it.
+    os.replace(temporary, path)
+  except OSError as error:
+    raise _naming(path, error) from error
+  finally:
+    if os.path.exists(temporary):
+      os.remove(temporary)
+
+
+def write_bytes_atomically(path: str | os.PathLike, data: bytes) -> None:
+  """Writes ``data`` to ``path`` with :func:`write_atomically`."""
+  write_atomically(path, lambda f: f.write(data))
+
+
+def check_writable(path: str | os.PathLike) -> None:
+  """Fails early, before any long computation, when ``path`` clearly cannot
+  be written: its folder is missing or read-only, or it is a folder.
+  (:func:`write_atomically` remains the authority.)
+
+  Raises:
+    OSError: naming ``path`` and the reason.
+  """
+  path = os.fspath(path)
+  directory = os.path.dirname(os.path.abspath(path))
+  if os.path.isdir(path):
+    reason = (errno.EISDIR, "it is a folder")
+  elif os.path.exists(directory) and not os.path.isdir(directory):
+    reason = (errno.ENOTDIR, f"{directory} is not a folder")
+  elif not os.path.isdir(directory):
+    reason = (errno.ENOENT, f"the folder {directory} does not exist")
+  elif not os.access(directory, os.W_OK | os.X_OK):
+    reason = (errno.EACCES, f"the folder {directory} is not writable")
+  else:
+    return
+  raise OSError(reason[0], f"cannot write {path}: {reason[1]}")
+
+
+def _naming(path: str, error: OSError) -> OSError:
+  reason = error.strerror or str(error)
+  return OSError(error.errno, f"cannot write {path}: {reason}")
