@@ -40,6 +40,28 @@ def write_atomically(path: str | os.PathLike,
       os.remove(temporary)
 
 
+def save_model_atomically(model, path: str | os.PathLike) -> None:
+  """``model.save(path)`` for a Keras ``.keras`` file, through a temporary
+  ``.keras`` file beside ``path`` that is renamed into place only once
+  complete (removed on any error)."""
+  path = os.fspath(path)
+  directory = os.path.dirname(os.path.abspath(path))
+  try:
+    descriptor, temporary = tempfile.mkstemp(
+        dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".keras")
+    os.close(descriptor)
+  except OSError as error:
+    raise _naming(path, error) from error
+  try:
+    model.save(temporary, overwrite=True)
+    os.replace(temporary, path)
+  except OSError as error:
+    raise _naming(path, error) from error
+  finally:
+    if os.path.exists(temporary):
+      os.remove(temporary)
+
+
 def write_bytes_atomically(path: str | os.PathLike, data: bytes) -> None:
   """Writes ``data`` to ``path`` with :func:`write_atomically`."""
   write_atomically(path, lambda f: f.write(data))

@@ -253,8 +253,12 @@ def test_one_pixel_round_trip_and_forged_headers(tmp_path):
     (("evaluate", "in_missing.png"), "in_missing.png: cannot read"),
     (("train", "--data", "in_missing.png", "--model-dir", "in_model",
       "--steps", "1"), "in_missing.png: cannot read"),
-], ids=["evaluate", "train"])
+    (("train", "--data", "in_missing.png", "--model-dir", "new_model",
+      "--steps", "1"), "in_missing.png: cannot read"),
+], ids=["evaluate", "train", "train_new_dir"])
 def test_other_image_commands_fail_in_one_line(tmp_path, args, message):
+  # No file or folder is left behind: `train` creates --model-dir only
+  # once its inputs have been read.
   assert_fails(run_cli(*args, cwd=tmp_path), message, tmp_path)
 
 

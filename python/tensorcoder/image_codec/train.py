@@ -20,6 +20,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from tensorcoder import _atomic
+
 
 @dataclasses.dataclass
 class TrainConfig:
@@ -60,9 +62,9 @@ def train(config: TrainConfig, log=print) -> str:
   if config.patch_size % HyperpriorCodec.factor:
     raise ValueError(f"patch_size must be a multiple of "
                      f"{HyperpriorCodec.factor}")
-  os.makedirs(config.model_dir, exist_ok=True)
   paths = image_io.expand(config.data)
   pictures = [image_io.load(p) for p in paths]
+  os.makedirs(config.model_dir, exist_ok=True)  # Only once inputs are good.
   log(f"training on {len(pictures)} images: "
       f"{', '.join(os.path.basename(p) for p in paths)}")
 
@@ -117,7 +119,7 @@ def train(config: TrainConfig, log=print) -> str:
   sys.stderr.write("\n")
   model.make_coders()
   path = os.path.join(config.model_dir, "model.keras")
-  model.save(path)
+  _atomic.save_model_atomically(model, path)  # Complete or not at all.
   log(f"saved {path}")
   return path
 
