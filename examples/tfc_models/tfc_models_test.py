@@ -1,8 +1,9 @@
 """TFC's example image models, ported to Keras 3, train, export and code.
 
-For bls2017 (factorized prior) and bmshj2018 (hyperprior), in float32 and
-under mixed_float16: a few ``model.fit`` steps on tiny images move every
-variable of the priors; the model is exported with ``tf.saved_model.save``;
+For bls2017 (factorized prior), bmshj2018 (hyperprior) and ms2020
+(channel-wise autoregressive), in float32 and under mixed_float16: a few
+``model.fit`` steps on tiny images move every trainable variable, the
+priors' included; the model is exported with ``tf.saved_model.save``;
 the scripts' ``compress`` and ``decompress`` commands then run in separate
 processes that load the SavedModel after a plain ``import tensorcoder``,
 and the file and image they write equal what the trained model gives here.
@@ -27,6 +28,7 @@ sys.path.insert(0, HERE)
 import bls2017  # pylint: disable=g-import-not-at-top,wrong-import-position
 import bmshj2018  # pylint: disable=g-import-not-at-top,wrong-import-position
 import common  # pylint: disable=g-import-not-at-top,wrong-import-position
+import ms2020  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
 @pytest.fixture(autouse=True)
@@ -47,23 +49,48 @@ def _images(directory) -> str:
   return os.path.join(directory, "*.png")
 
 
-def _args(train_glob: str, tmp_path, **extra):
+def _args(train_glob: str, tmp_path, module=bmshj2018, flags=(), **extra):
   _, train_cmd = common.parser("model")
-  bmshj2018._extra_args(train_cmd)  # pylint: disable=protected-access
+  module._extra_args(train_cmd)  # pylint: disable=protected-access
   return train_cmd.parse_args(
       ["--train_glob", train_glob, "--num_filters", "8", "--batchsize", "2",
        "--patchsize", "64", "--preprocess_threads", "1", "--lr", "1e-2",
        "--train_path", str(tmp_path / "backup"), "--seed", "3",
-       "--num_scales", "16"] + [f"--{k}={v}" for k, v in extra.items()])
+       "--num_scales", "16", *flags] +
+      [f"--{k}={v}" for k, v in extra.items()])
 
 
+def _scale_up_z(model) -> None:
+  """Makes ms2020's z_hat nonzero from the first step.
+
+  At initialization |z| is about 0.03, so z_hat = round(z) is all zero and
+  the hyper-synthesis transforms (zero biases, ReLU) and the first slice's
+  mean and scale transforms (whose only input they are) get exactly zero
+  gradients until z has grown, which takes far more than a few steps (TFC
+  alike). The hyper-analysis output layer is linear and has no bias, so
+  scaling its kernel scales z.
+  """
+  output_layer = model.hyper_analysis_transform.layers[-1]
+  for variable in output_layer.trainable_variables:
+    variable.assign(variable * 100.)
+
+
+# name: (script, model from args, attribute of the prior, script whose
+# train options to parse, extra train options, setup before training).
 MODELS = {
     "bls2017": (bls2017, lambda a: bls2017.BLS2017Model(a.lmbda,
                                                         a.num_filters),
-                "prior"),
+                "prior", bmshj2018, (), None),
     "bmshj2018": (bmshj2018, lambda a: bmshj2018.BMSHJ2018Model(
         a.lmbda, a.num_filters, a.num_scales, a.scale_min, a.scale_max),
-                  "hyperprior"),
+                  "hyperprior", bmshj2018, (), None),
+    # Two slices, the second conditioned on the first.
+    "ms2020": (ms2020, lambda a: ms2020.model_fn(
+        a, hyper_analysis_filters=(8, 8), hyper_synthesis_filters=(8, 8, 8),
+        slice_filters=(8, 8)), "hyperprior", ms2020,
+               ("--latent_depth", "8", "--hyperprior_depth", "4",
+                "--num_slices", "2", "--max_support_slices", "-1"),
+               _scale_up_z),
 }
 
 
@@ -77,20 +104,29 @@ def _run(script: str, *args: str) -> None:
 @pytest.mark.parametrize("policy", ["float32", "mixed_float16"])
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_trains_exports_and_codes_in_other_processes(name, policy, tmp_path):
-  module, model_fn, prior_name = MODELS[name]
+  module, model_fn, prior_name, args_module, flags, setup = MODELS[name]
   keras.mixed_precision.set_global_policy(policy)
-  args = _args(_images(str(tmp_path)), tmp_path)
+  args = _args(_images(str(tmp_path)), tmp_path, args_module, flags)
   model = model_fn(args)
+  dataset = common.get_custom_dataset("train", args)
+  # Keras 3's build(input_shape) does not run `call`, so the transforms'
+  # variables appear at the first call: make them before the snapshot.
+  model(next(iter(dataset)))
+  if setup is not None:
+    setup(model)
   prior = getattr(model, prior_name)
   prior_variables = list(prior.trainable_variables)
   assert prior_variables, "the prior has no trainable variables"
   # Keras must see the prior's variables, or they would never train.
   model_variables = {id(v) for v in model.trainable_variables}
   assert all(id(v) in model_variables for v in prior_variables)
+  assert len(model.trainable_variables) > len(prior_variables)
   before = [v.numpy().copy() for v in model.trainable_variables]
   model.compile(optimizer=keras.optimizers.Adam(learning_rate=args.lr))
-  model.fit(common.get_custom_dataset("train", args), epochs=1,
-            steps_per_epoch=4, verbose=0)
+  # Made here, the optimizer's slots are not created inside the first traced
+  # step, which Keras would then trace twice (slow, not different).
+  model.optimizer.build(model.trainable_variables)
+  model.fit(dataset, epochs=1, steps_per_epoch=4, verbose=0)
   unchanged = [v.path for v, b in zip(model.trainable_variables, before)
                if np.array_equal(v.numpy(), b)]
   assert not unchanged, f"variables that did not train: {unchanged}"
