@@ -135,20 +135,56 @@ Status DecodeTensorFile(const char* data, size_t size, DecodedTensor* tensor) {
   }
   uint64_t num_strings;
   TC_RETURN_IF_ERROR(reader.Read(&num_strings, "string count"));
-  if (num_strings == 0 ? num_values != 0
-                       : num_strings > num_values ||
-                             num_values % num_strings != 0) {
+  // S strings of N / S values each; S = 0 only for N = 0, and an empty
+  // tensor may have any number of (empty) strings: the Python writer puts
+  // one per slice of the first axis, e.g. 3 for shape (3, 0).
+  if (num_strings == 0 ? num_values != 0 : num_values % num_strings != 0) {
     return InvalidArgumentError("tensor file: ", num_strings,
                                 " strings cannot split ", num_values,
                                 " values evenly");
   }
+  if (num_strings > reader.remaining() / 8) {
+    return InvalidArgumentError(
+        "tensor file: ", num_strings, " strings need ", num_strings,
+        " 8-byte lengths but only ", reader.remaining(), " bytes are left");
+  }
+  // Every string length is checked against the bytes present, and the file
+  // against its end, before the values are allocated or anything decoded:
+  // an inconsistent header costs no allocation and no decoding time. (The
+  // values themselves are only bounded by kMaxValues: a range-coded value
+  // of a near-certain symbol costs almost nothing, and one of a row with a
+  // single symbol costs nothing at all.)
+  const Reader strings_start = reader;
+  for (uint64_t k = 0; k < num_strings; ++k) {
+    uint64_t length = 0;
+    if (reader.remaining() < sizeof(length)) {
+      return InvalidArgumentError(
+          "tensor file: truncated at string ", k, " of ", num_strings,
+          ": its length needs 8 bytes, ", reader.remaining(), " left");
+    }
+    TC_RETURN_IF_ERROR(reader.Read(&length, "string length"));
+    if (length > reader.remaining()) {
+      return InvalidArgumentError("tensor file: string ", k, " of ",
+                                  num_strings, " declares ", length,
+                                  " bytes but only ", reader.remaining(),
+                                  " are left");
+    }
+    const char* bytes = nullptr;
+    TC_RETURN_IF_ERROR(reader.Bytes(length, &bytes, "string"));
+  }
+  if (reader.remaining() != 0) {
+    return InvalidArgumentError("tensor file: ", reader.remaining(),
+                                " unexpected bytes before the checksum");
+  }
+
   const uint64_t per_string = num_strings ? num_values / num_strings : 0;
   const DecodeTable decode_table(std::move(table).value());
   std::vector<int32_t> values(num_values);
+  reader = strings_start;
   for (uint64_t k = 0; k < num_strings; ++k) {
     uint64_t length;
-    TC_RETURN_IF_ERROR(reader.Read(&length, "string length"));
     const char* bytes = nullptr;
+    TC_RETURN_IF_ERROR(reader.Read(&length, "string length"));
     TC_RETURN_IF_ERROR(reader.Bytes(length, &bytes, "string"));
     const size_t offset = k * per_string;
     const Status status =
@@ -161,10 +197,6 @@ Status DecodeTensorFile(const char* data, size_t size, DecodedTensor* tensor) {
       return Status(status.code(), StrCat("tensor file: string ", k, ": ",
                                           status.message()));
     }
-  }
-  if (reader.remaining() != 0) {
-    return InvalidArgumentError("tensor file: ", reader.remaining(),
-                                " unexpected bytes before the checksum");
   }
   tensor->shape = std::move(shape);
   tensor->values = std::move(values);
@@ -182,33 +214,47 @@ Status ReadTensorFile(const std::string& path, DecodedTensor* tensor) {
 
 }  // namespace tensorcoder
 
+namespace {
+
+int CError(tensorcoder::StatusCode code, const std::string& message,
+           char* error, size_t error_size) {
+  if (error != nullptr && error_size > 0) {
+    std::strncpy(error, message.c_str(), error_size - 1);
+    error[error_size - 1] = '\0';
+  }
+  return static_cast<int>(code);
+}
+
+}  // namespace
+
 extern "C" int tc_decode_tensor_file(const char* data, size_t size,
                                      int32_t** values, size_t* num_values,
                                      int64_t* shape, int* rank, char* error,
                                      size_t error_size) {
+  if (values == nullptr || num_values == nullptr || shape == nullptr ||
+      rank == nullptr || (data == nullptr && size != 0)) {
+    return CError(tensorcoder::StatusCode::kInvalidArgument,
+                  "tc_decode_tensor_file: data (unless size is 0), values, "
+                  "num_values, shape and rank must not be NULL",
+                  error, error_size);
+  }
   tensorcoder::DecodedTensor tensor;
   const tensorcoder::Status status =
-      tensorcoder::DecodeTensorFile(data, size, &tensor);
+      tensorcoder::DecodeTensorFile(data == nullptr ? "" : data, size, &tensor);
   if (!status.ok()) {
-    if (error != nullptr && error_size > 0) {
-      std::strncpy(error, status.message().c_str(), error_size - 1);
-      error[error_size - 1] = '\0';
-    }
-    return static_cast<int>(status.code());
+    return CError(status.code(), status.message(), error, error_size);
   }
+  // At least one byte, so that an empty tensor gets a pointer to free too.
+  const size_t bytes = sizeof(int32_t) * tensor.values.size();
+  int32_t* copy = static_cast<int32_t*>(std::malloc(bytes == 0 ? 1 : bytes));
+  if (copy == nullptr) {
+    return CError(tensorcoder::StatusCode::kResourceExhausted,
+                  "out of memory", error, error_size);
+  }
+  // An empty vector's data() may be NULL, which memcpy must not get.
+  if (bytes != 0) std::memcpy(copy, tensor.values.data(), bytes);
+  *values = copy;
   *num_values = tensor.values.size();
-  *values = static_cast<int32_t*>(
-      std::malloc(sizeof(int32_t) * (tensor.values.empty() ? 1
-                                                           : tensor.values.size())));
-  if (*values == nullptr) {
-    if (error != nullptr && error_size > 0) {
-      std::strncpy(error, "out of memory", error_size - 1);
-      error[error_size - 1] = '\0';
-    }
-    return static_cast<int>(tensorcoder::StatusCode::kResourceExhausted);
-  }
-  std::memcpy(*values, tensor.values.data(),
-              sizeof(int32_t) * tensor.values.size());
   *rank = static_cast<int>(tensor.shape.size());
   for (size_t i = 0; i < tensor.shape.size(); ++i) shape[i] = tensor.shape[i];
   if (error != nullptr && error_size > 0) error[0] = '\0';

@@ -12,6 +12,13 @@
 //    INVALID_ARGUMENT (not a tensor file, unsupported version, inconsistent
 //    sizes) or DATA_LOSS (checksum mismatch, corrupt range-coded string);
 //    decoding never reads out of bounds, never aborts and never hangs;
+//  * the whole header, every string length included, is checked against
+//    the bytes present before the values are allocated or any string is
+//    decoded, so an inconsistent file is refused at once; tensors of more
+//    than 2^28 values are refused. Memory used is then at most 4 bytes per
+//    declared value (at most 1 GiB: a range-coded value can cost almost no
+//    bits, so a small file may legitimately hold many values) plus a small
+//    multiple of the file size (twice that in the C ABI, which copies);
 //  * on success the decoded values equal those that were saved, in row-major
 //    order of `shape`.
 #ifndef TENSORCODER_CC_TENSOR_FILE_H_

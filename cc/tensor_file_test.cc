@@ -1,5 +1,8 @@
 #include "cc/tensor_file.h"
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <random>
 #include <string>
 #include <vector>
@@ -8,6 +11,28 @@
 #include "cc/range_encoder.h"
 #include "cc/test_util.h"
 #include "gtest/gtest.h"
+
+// The largest single allocation made through operator new while
+// g_track_allocations is set (this test's replacement of the global
+// operator new; it forwards to malloc).
+std::atomic<bool> g_track_allocations{false};
+std::atomic<size_t> g_largest_allocation{0};
+
+void* operator new(size_t size) {
+  if (g_track_allocations.load(std::memory_order_relaxed)) {
+    size_t largest = g_largest_allocation.load();
+    while (size > largest &&
+           !g_largest_allocation.compare_exchange_weak(largest, size)) {
+    }
+  }
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t size) { return operator new(size); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
 
 namespace tensorcoder {
 namespace {
@@ -144,6 +169,121 @@ TEST(TensorFileTest, MutatedFilesNeverCrash) {
   }
 }
 
+// A file header declaring `shape` (channel mode, kLookup), then `strings`
+// and the raw bytes `rest` (string lengths and contents), then a valid
+// checksum.
+std::string CraftFile(const std::vector<uint64_t>& shape, uint64_t strings,
+                      const std::string& rest,
+                      const std::vector<int32_t>& lookup = kLookup,
+                      uint32_t rows = 2, uint32_t width = 6) {
+  std::string out(kTensorFileMagic, sizeof(kTensorFileMagic));
+  Put<uint16_t>(&out, kTensorFileVersion);
+  Put<uint8_t>(&out, 0);
+  Put<uint8_t>(&out, static_cast<uint8_t>(shape.size()));
+  for (uint64_t d : shape) Put<uint64_t>(&out, d);
+  Put<uint32_t>(&out, rows);
+  Put<uint32_t>(&out, width);
+  for (int32_t v : lookup) Put<int32_t>(&out, v);
+  Put<uint64_t>(&out, strings);
+  out += rest;
+  Put<uint32_t>(&out, Crc32(out.data(), out.size()));
+  return out;
+}
+
+std::string Length(uint64_t length) {
+  std::string out;
+  Put<uint64_t>(&out, length);
+  return out;
+}
+
+// Decodes with allocation tracking; returns the largest allocation.
+size_t LargestAllocation(const std::string& file, Status* status) {
+  DecodedTensor tensor;
+  g_largest_allocation = 0;
+  g_track_allocations = true;
+  *status = DecodeTensorFile(file.data(), file.size(), &tensor);
+  g_track_allocations = false;
+  return g_largest_allocation.load();
+}
+
+TEST(TensorFileTest, InconsistentHeadersAreRefusedBeforeAllocating) {
+  // Tiny files declaring 2^28 values (1 GiB of int32) whose string table
+  // does not fit the file: refused before the values are allocated and
+  // before string 0 is decoded (this used to allocate and zero 1 GiB and
+  // decode 2^27 values first).
+  const std::vector<uint64_t> huge = {uint64_t{1} << 28};
+  struct Case {
+    std::string file;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      // String 1's length is missing.
+      {CraftFile(huge, 2, Length(8) + "01234567"),
+       "truncated at string 1 of 2"},
+      // String 1 declares more bytes than there are.
+      {CraftFile(huge, 2, Length(0) + Length(1000) + "abc"),
+       "string 1 of 2 declares 1000 bytes but only 3 are left"},
+      // String 0 declares more bytes than there are.
+      {CraftFile(huge, 1, Length(uint64_t{1} << 40)),
+       "string 0 of 1 declares 1099511627776 bytes"},
+      // Bytes after the last string.
+      {CraftFile(huge, 1, Length(0) + "xyz"),
+       "3 unexpected bytes before the checksum"},
+      // 2^20 strings whose lengths alone would need 8 MiB.
+      {CraftFile(huge, uint64_t{1} << 20, Length(0)),
+       "1048576 strings need 1048576 8-byte lengths but only 8 bytes"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_LT(c.file.size(), 200u);
+    Status status;
+    const size_t largest = LargestAllocation(c.file, &status);
+    TC_EXPECT_ERROR(status, kInvalidArgument, c.message);
+    EXPECT_LT(largest, size_t{1} << 16) << c.message;
+  }
+  // More than 2^28 values is refused whatever follows.
+  Status status;
+  EXPECT_LT(LargestAllocation(CraftFile({1 << 14, 1 << 14, 2}, 1, Length(0)),
+                              &status),
+            size_t{1} << 16);
+  TC_EXPECT_ERROR(status, kInvalidArgument, "shape too large");
+}
+
+TEST(TensorFileTest, TinyFilesMayHoldManyValues) {
+  // A row with a single symbol codes any number of values in zero bytes:
+  // a 60-byte file legitimately holds 2^20 zeros, so the reader must not
+  // bound the values by the file size (only by the 2^28 cap).
+  const std::string file =
+      CraftFile({uint64_t{1} << 20}, 1, Length(0), {1, 0, 2}, 1, 3);
+  EXPECT_EQ(file.size(), 60u);
+  DecodedTensor tensor;
+  TC_ASSERT_OK(DecodeTensorFile(file.data(), file.size(), &tensor));
+  EXPECT_EQ(tensor.values, std::vector<int32_t>(size_t{1} << 20, 0));
+}
+
+TEST(TensorFileTest, EmptyTensorsWithEmptyStrings) {
+  // tensorcoder.tensor_file writes one string per slice of the first axis
+  // (one string for rank 1), so empty tensors can come with empty strings:
+  // N = 0 is a multiple of any S (FORMAT.md section 6).
+  for (const auto& [shape, strings] :
+       std::vector<std::pair<std::vector<uint64_t>, uint64_t>>{
+           {{0}, 0}, {{0}, 1}, {{3, 0}, 3}, {{0, 5}, 0}, {{2, 0, 4}, 2}}) {
+    std::string rest;
+    for (uint64_t k = 0; k < strings; ++k) rest += Length(0);
+    const std::string file = CraftFile(shape, strings, rest);
+    DecodedTensor tensor;
+    TC_ASSERT_OK(DecodeTensorFile(file.data(), file.size(), &tensor));
+    EXPECT_EQ(tensor.shape,
+              std::vector<int64_t>(shape.begin(), shape.end()));
+    EXPECT_TRUE(tensor.values.empty());
+  }
+  // Each string still has to be the (empty) coding of its zero values.
+  const std::string file = CraftFile({3, 0}, 3, Length(0) + Length(1) + "x" +
+                                                    Length(0));
+  DecodedTensor tensor;
+  TC_EXPECT_ERROR(DecodeTensorFile(file.data(), file.size(), &tensor),
+                  kDataLoss, "string 1: ");
+}
+
 TEST(TensorFileTest, CInterface) {
   const std::vector<int32_t> values = {1, 0, 2, 1, 7, 1};
   const std::string good = WriteFile({3, 2}, 2, 6, kLookup, {}, values);
@@ -165,6 +305,39 @@ TEST(TensorFileTest, CInterface) {
             3);
   EXPECT_NE(std::string(error).find("not a tensorcoder tensor file"),
             std::string::npos);
+  // Missing output pointers are an error, not a crash.
+  EXPECT_EQ(tc_decode_tensor_file(good.data(), good.size(), nullptr, &count,
+                                  shape, &rank, error, sizeof(error)),
+            3);
+  EXPECT_NE(std::string(error).find("must not be NULL"), std::string::npos);
+  EXPECT_EQ(tc_decode_tensor_file(nullptr, 10, &decoded, &count, shape, &rank,
+                                  nullptr, 0),
+            3);
+}
+
+TEST(TensorFileTest, CInterfaceEmptyTensor) {
+  // An empty tensor has no values to copy: the C ABI must not pass a null
+  // source to memcpy (UBSan's nonnull check, run under --config=asan).
+  for (const std::vector<int64_t>& shape :
+       {std::vector<int64_t>{0}, std::vector<int64_t>{0, 2},
+        std::vector<int64_t>{3, 0}}) {
+    const std::string file = WriteFile(shape, 2, 6, kLookup, {}, {});
+    int32_t* decoded = nullptr;
+    size_t count = 12345;
+    int64_t dims[32];
+    int rank = -1;
+    char error[256] = "unset";
+    ASSERT_EQ(tc_decode_tensor_file(file.data(), file.size(), &decoded, &count,
+                                    dims, &rank, error, sizeof(error)),
+              0)
+        << error;
+    EXPECT_NE(decoded, nullptr);  // Always a pointer to free.
+    EXPECT_EQ(count, 0u);
+    ASSERT_EQ(rank, static_cast<int>(shape.size()));
+    for (size_t i = 0; i < shape.size(); ++i) EXPECT_EQ(dims[i], shape[i]);
+    EXPECT_STREQ(error, "");
+    tc_free(decoded);
+  }
 }
 
 }  // namespace

@@ -13,7 +13,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
-APT_PACKAGES=(bazel-bootstrap bazel-rules-java bazel-platforms libgtest-dev g++)
+APT_PACKAGES=(bazel-bootstrap bazel-rules-java bazel-platforms libgtest-dev g++
+              clang libclang-rt-14-dev)
 CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/tensorcoder"
 
 log() { printf '[dev.sh] %s\n' "$*" >&2; }
@@ -97,10 +98,14 @@ main() {
       local status=0
       run_bazel test //... "$@" 2>&1 | tee -a "$log" || status=1
       run_bazel test --config=asan //cc/... //tests:golden_test "$@" 2>&1 | tee -a "$log" || status=1
+      # The libFuzzer harnesses of cc/fuzz/, briefly (FUZZING.md).
+      local fuzz=ok
+      "$ROOT/tools/fuzz.sh" smoke || { status=1; fuzz=failed; }
       # One closing line over both runs, counted from Bazel's summary.
       printf 'bazel test: %d passed, %d failed\n' \
         "$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log" || true)" \
         "$(grep -cE '^//[^ ]+ +(FAILED|TIMEOUT|NO STATUS)|FAILED TO BUILD|^FAILED: Build did NOT complete|^ERROR: ' "$log" || true)"
+      printf 'fuzz smoke: %s\n' "$fuzz"
       return "$status"
       ;;
     demo)
