@@ -71,7 +71,15 @@ _LAZY["Y4MDataset"] = "tensorcoder.datasets"
 del _name
 
 
+# Subpackages, reachable as attributes (``tensorcoder.layers.GDN``) as TFC's
+# are, imported on first use.
+_SUBPACKAGES = ("coder", "datasets", "distributions", "entropy_models",
+                "image_codec", "layers", "models", "ops", "util")
+
+
 def __getattr__(name: str):
+  if name in _SUBPACKAGES:
+    return importlib.import_module(f"tensorcoder.{name}")
   module = _LAZY.get(name)
   if module is None:
     raise AttributeError(f"module 'tensorcoder' has no attribute '{name}'")
@@ -81,7 +89,7 @@ def __getattr__(name: str):
 
 
 def __dir__():
-  return sorted(list(globals()) + list(_LAZY))
+  return sorted(set(globals()) | set(_LAZY) | set(_SUBPACKAGES))
 
 
 # -- Op registration -----------------------------------------------------------
