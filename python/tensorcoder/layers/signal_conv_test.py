@@ -253,7 +253,7 @@ def test_mixed_float16(kernel_parameter):
     up = layers.SignalConv2D(3, 3, strides_up=2, padding="same_zeros",
                              kernel_parameter=kernel_parameter,
                              activation=layers.GDN(inverse=True))
-    x = tf.random.normal((2, 8, 8, 3))
+    x = tf.random.stateless_normal((2, 8, 8, 3), seed=(1, 7))
     with tf.GradientTape() as tape:
       y = up(down(x))
       loss = tf.reduce_sum(tf.cast(y, tf.float32)**2)
@@ -271,7 +271,7 @@ def test_mixed_float16(kernel_parameter):
 def test_saved_model_with_check_numerics_loads():
   layer = layers.SignalConv2D(4, 3, corr=True, padding="same_zeros",
                               use_bias=True)
-  x = tf.random.normal((1, 8, 8, 3))
+  x = tf.random.stateless_normal((1, 8, 8, 3), seed=(2, 7))
   expected = layer(x).numpy()
   module = tf.Module()
   module.layer = layer
