@@ -20,95 +20,13 @@
 namespace tensorcoder {
 namespace {
 
-TEST(ParallelForTest, CoversEveryIndexOnce) {
-  for (int threads : {0, 1, 2, 7}) {
-    for (size_t n : {0, 1, 5, 100}) {
-      std::vector<std::atomic<int>> hits(n);
-      ParallelFor(n, threads, [&](size_t begin, size_t end) {
-        for (size_t i = begin; i < end; ++i) ++hits[i];
-      });
-      for (auto& h : hits) EXPECT_EQ(h.load(), 1);
-    }
-  }
-}
-
-// Counts the threads ParallelFor starts and fails the start of every thread
-// after the first `successes` with std::system_error, as std::thread does
-// when the system is out of threads or address space.
-class FailingStarter {
- public:
-  explicit FailingStarter(int successes) : successes_(successes) {}
-
-  internal::ThreadStarter starter() {
-    return [this](std::function<void()> work) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      ++attempts_;
-      if (started_ >= successes_) {
-        throw std::system_error(
-            std::make_error_code(std::errc::resource_unavailable_try_again),
-            "simulated thread creation failure");
-      }
-      ++started_;
-      return std::thread(std::move(work));
-    };
-  }
-  int attempts() const { return attempts_; }
-  int started() const { return started_; }
-
- private:
-  std::mutex mutex_;
-  const int successes_;
-  int attempts_ = 0;
-  int started_ = 0;
-};
-
-void ExpectEveryIndexOnce(size_t n, int threads,
-                          const internal::ThreadStarter& starter) {
-  std::vector<std::atomic<int>> hits(n);
-  internal::ParallelFor(n, threads, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) ++hits[i];
-  }, starter);
-  for (size_t i = 0; i < n; ++i) {
-    ASSERT_EQ(hits[i].load(), 1) << "index " << i << " of " << n;
-  }
-}
-
-TEST(ParallelForTest, HugeThreadCountsAreCapped) {
-  // More threads than the cap and than the work: one per shard at most.
-  for (size_t n : {size_t{0}, size_t{1}, size_t{5}, size_t{3000}}) {
-    for (int threads : {100, 3000, 1 << 30}) {
-      FailingStarter counter(1 << 30);
-      ExpectEveryIndexOnce(n, threads, counter.starter());
-      EXPECT_LE(counter.started(), kMaxParallelForThreads - 1);
-      EXPECT_LE(static_cast<size_t>(counter.started()), n == 0 ? 0 : n - 1);
-    }
-  }
-  // And through the real thread starter.
-  std::vector<std::atomic<int>> hits(3000);
-  ParallelFor(hits.size(), 3000, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) ++hits[i];
-  });
-  for (auto& h : hits) EXPECT_EQ(h.load(), 1);
-}
-
-TEST(ParallelForTest, FailedThreadStartsFallBackToStartedThreads) {
-  // No thread at all, one, a few: the work is still done exactly once, all
-  // started threads are joined, and nothing terminates.
-  for (int successes : {0, 1, 3}) {
-    FailingStarter starter(successes);
-    ExpectEveryIndexOnce(1000, 16, starter.starter());
-    EXPECT_EQ(starter.started(), successes);
-    EXPECT_EQ(starter.attempts(), successes + 1);  // Stops at the first failure.
-  }
-}
-
 // The report's reproducer, in a child process so that its limits do not
 // touch this one: EncodeBatch of 3000 strings with num_threads = 3000 under
 // a 1 GiB address-space limit used to abort (std::terminate from a joinable
 // std::thread destroyed after a failed start). A second limit, a few MiB
 // above what the child already maps, makes every thread start fail.
 // AddressSanitizer reserves terabytes of address space, so the test cannot
-// run under it (the deterministic FailedThreadStarts test above covers the
+// run under it (the deterministic FailedThreadStarts test in parallel_test.cc covers the
 // same path there).
 #if defined(__SANITIZE_ADDRESS__)
 #define TC_HAS_ASAN 1

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <limits>
+#include <string>
 
 namespace tensorcoder {
 
@@ -99,6 +100,31 @@ StatusOr<CdfTable> CdfTable::FromMatrix(const int32_t* data, size_t num_rows,
     }
   }
   return table;
+}
+
+StatusOr<CdfTable> CdfTable::FromArray(const int32_t* data, size_t rank,
+                                       const int64_t* dims, const char* name) {
+  if (rank == 1 && dims[0] >= 0) {
+    return FromFlat(data, static_cast<size_t>(dims[0]));
+  }
+  if (rank == 2 && dims[0] >= 0 && dims[1] >= 0) {
+    return FromMatrix(data, static_cast<size_t>(dims[0]),
+                      static_cast<size_t>(dims[1]));
+  }
+  std::string shape = "[";
+  for (size_t i = 0; i < rank; ++i) {
+    shape += StrCat(i ? "," : "", dims[i]);
+  }
+  return InvalidArgumentError("`", name, "` must be rank 1 or 2, got shape ",
+                              shape, "]");
+}
+
+Status CheckPrecision(int precision) {
+  if (precision < 1 || precision > kMaxPrecision) {
+    return InvalidArgumentError("`precision` must be in [1, ", kMaxPrecision,
+                                "], got ", precision);
+  }
+  return OkStatus();
 }
 
 Status ValidateCdf(const int32_t* cdf, size_t size, int precision) {

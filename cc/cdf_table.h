@@ -47,6 +47,12 @@ class CdfTable {
   static StatusOr<CdfTable> FromFlat(const int32_t* data, size_t size);
 
   // Parses a rank-2 lookup of `num_rows` rows of `width` values each.
+  // The lookup of an array of `rank` dimensions `dims`: rank 1 is the flat
+  // layout, rank 2 the matrix layout, any other rank INVALID_ARGUMENT.
+  // `name` names the argument in messages. Every binding parses lookups
+  // through this.
+  static StatusOr<CdfTable> FromArray(const int32_t* data, size_t rank,
+                                      const int64_t* dims, const char* name);
   static StatusOr<CdfTable> FromMatrix(const int32_t* data, size_t num_rows,
                                        size_t width);
 
@@ -64,6 +70,10 @@ class CdfTable {
   std::vector<Row> rows_;
   std::vector<uint32_t> cdf_;
 };
+
+// INVALID_ARGUMENT unless precision is in 1..16 ("`precision` must be in
+// [1, 16], got p").
+Status CheckPrecision(int precision);
 
 // Checks a plain CDF (no precision prefix): cdf[0] == 0, strictly increasing,
 // cdf[size - 1] == 2^precision, size >= 2, precision in 1..16.

@@ -81,4 +81,45 @@ StatusOr<std::vector<int32_t>> PmfToQuantizedCdf(const double* pmf, size_t n,
   return cdf;
 }
 
+template <typename T>
+Status PmfsToLookup(const T* pmfs, const int32_t* lengths, size_t num_rows,
+                    size_t max_length, int precision, bool overflow,
+                    const Runner& runner, int32_t* lookup) {
+  TC_RETURN_IF_ERROR(CheckPrecision(precision));
+  const size_t width = LookupWidth(max_length, overflow);
+  const int32_t total = int32_t{1} << precision;
+  return RunTasks(runner, num_rows, 200 * width, [&](size_t r) -> Status {
+    const int64_t n = lengths[r];
+    if (n < 1 || static_cast<size_t>(n) > max_length) {
+      return InvalidArgumentError("pmf row ", r, ": length ", n,
+                                  " is outside [1, ", max_length, "]");
+    }
+    std::vector<double> row(static_cast<size_t>(n) + (overflow ? 1 : 0));
+    double sum = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      row[i] = static_cast<double>(pmfs[r * max_length + i]);
+      sum += row[i];
+    }
+    if (overflow) row[n] = std::max(0.0, 1.0 - sum);
+    StatusOr<std::vector<int32_t>> cdf =
+        PmfToQuantizedCdf(row.data(), row.size(), precision);
+    if (!cdf.ok()) {
+      return Status(cdf.status().code(),
+                    StrCat("pmf row ", r, ": ", cdf.status().message()));
+    }
+    int32_t* out = lookup + r * width;
+    out[0] = overflow ? -precision : precision;
+    std::copy(cdf->begin(), cdf->end(), out + 1);
+    std::fill(out + 1 + cdf->size(), out + width, total);
+    return OkStatus();
+  });
+}
+
+template Status PmfsToLookup<float>(const float*, const int32_t*, size_t,
+                                    size_t, int, bool, const Runner&,
+                                    int32_t*);
+template Status PmfsToLookup<double>(const double*, const int32_t*, size_t,
+                                     size_t, int, bool, const Runner&,
+                                     int32_t*);
+
 }  // namespace tensorcoder

@@ -116,5 +116,52 @@ TEST(PmfToCdfTest, Errors) {
   }
 }
 
+TEST(PmfsToLookupTest, BuildsPaddedRowsWithPrecisionAndEscape) {
+  // Two rows of lengths 3 and 1 in a 2 x 3 matrix; the unused mass of row 1
+  // is ignored.
+  const std::vector<double> pmfs = {0.5, 0.25, 0.125, 0.9, 123.0, 123.0};
+  const std::vector<float> pmfs_f(pmfs.begin(), pmfs.end());
+  const std::vector<int32_t> lengths = {3, 1};
+  for (const bool overflow : {false, true}) {
+    const size_t width = LookupWidth(3, overflow);
+    EXPECT_EQ(width, overflow ? 6u : 5u);
+    std::vector<int32_t> lookup(2 * width, -1), from_float(2 * width, -1);
+    TC_ASSERT_OK(PmfsToLookup(pmfs.data(), lengths.data(), 2, 3, 8, overflow,
+                              ThreadRunner(2), lookup.data()));
+    TC_ASSERT_OK(PmfsToLookup(pmfs_f.data(), lengths.data(), 2, 3, 8,
+                              overflow, SerialRunner(), from_float.data()));
+    EXPECT_EQ(lookup, from_float);  // These masses are exact in float.
+    for (size_t r = 0; r < 2; ++r) {
+      std::vector<double> masses(pmfs.begin() + 3 * r,
+                                 pmfs.begin() + 3 * r + lengths[r]);
+      double sum = 0;
+      for (double m : masses) sum += m;
+      if (overflow) masses.push_back(std::max(0.0, 1.0 - sum));
+      StatusOr<std::vector<int32_t>> cdf =
+          PmfToQuantizedCdf(masses.data(), masses.size(), 8);
+      ASSERT_TRUE(cdf.ok());
+      std::vector<int32_t> expected = {overflow ? -8 : 8};
+      expected.insert(expected.end(), cdf->begin(), cdf->end());
+      expected.resize(width, 256);
+      EXPECT_EQ(std::vector<int32_t>(lookup.begin() + r * width,
+                                     lookup.begin() + (r + 1) * width),
+                expected)
+          << "row " << r << " overflow " << overflow;
+    }
+    // The result is a valid lookup.
+    EXPECT_TRUE(CdfTable::FromMatrix(lookup.data(), 2, width).ok());
+  }
+  std::vector<int32_t> lookup(2 * 5);
+  const std::vector<int32_t> bad = {3, 4};
+  TC_EXPECT_ERROR(PmfsToLookup(pmfs.data(), bad.data(), 2, 3, 8, false,
+                               SerialRunner(), lookup.data()),
+                  kInvalidArgument,
+                  "pmf row 1: length 4 is outside [1, 3]");
+  TC_EXPECT_ERROR(PmfsToLookup(pmfs.data(), lengths.data(), 2, 3, 17, false,
+                               SerialRunner(), lookup.data()),
+                  kInvalidArgument,
+                  "`precision` must be in [1, 16], got 17");
+}
+
 }  // namespace
 }  // namespace tensorcoder

@@ -7,7 +7,9 @@
 
 #include "cc/cdf_table.h"
 #include "cc/crc32.h"
+#include "cc/parallel.h"
 #include "cc/range_decoder.h"
+#include "cc/unit_decoder.h"
 
 namespace tensorcoder {
 namespace {
@@ -68,7 +70,8 @@ class Reader {
 
 }  // namespace
 
-Status DecodeTensorFile(const char* data, size_t size, DecodedTensor* tensor) {
+Status DecodeTensorFile(const char* data, size_t size, DecodedTensor* tensor,
+                        int num_threads) {
   tensor->shape.clear();
   tensor->values.clear();
   if (size < sizeof(kTensorFileMagic) + 4 ||
@@ -92,10 +95,10 @@ Status DecodeTensorFile(const char* data, size_t size, DecodedTensor* tensor) {
   uint16_t version;
   uint8_t mode, rank;
   TC_RETURN_IF_ERROR(reader.Read(&version, "version"));
-  if (version != kTensorFileVersion) {
+  if (version < 1 || version > kTensorFileVersion) {
     return InvalidArgumentError("tensor file version ", version,
                                 " is not supported (this decoder reads "
-                                "version ", kTensorFileVersion, ")");
+                                "versions 1 to ", kTensorFileVersion, ")");
   }
   TC_RETURN_IF_ERROR(reader.Read(&mode, "mode"));
   TC_RETURN_IF_ERROR(reader.Read(&rank, "rank"));
@@ -128,6 +131,11 @@ Status DecodeTensorFile(const char* data, size_t size, DecodedTensor* tensor) {
   if (!table.ok()) {
     return InvalidArgumentError("tensor file: invalid lookup: ",
                                 table.status().message());
+  }
+  // Version 2: one offset per lookup row, added to every decoded symbol.
+  std::vector<int32_t> offsets;
+  if (version >= 2) {
+    TC_RETURN_IF_ERROR(reader.ReadInt32s(rows, &offsets, "cdf offsets"));
   }
   std::vector<int32_t> indexes;
   if (mode == 1) {
@@ -179,37 +187,63 @@ Status DecodeTensorFile(const char* data, size_t size, DecodedTensor* tensor) {
 
   const uint64_t per_string = num_strings ? num_values / num_strings : 0;
   const DecodeTable decode_table(std::move(table).value());
-  std::vector<int32_t> values(num_values);
+  std::vector<std::string_view> strings(num_strings);
   reader = strings_start;
   for (uint64_t k = 0; k < num_strings; ++k) {
     uint64_t length;
     const char* bytes = nullptr;
     TC_RETURN_IF_ERROR(reader.Read(&length, "string length"));
     TC_RETURN_IF_ERROR(reader.Bytes(length, &bytes, "string"));
-    const size_t offset = k * per_string;
-    const Status status =
-        mode == 1 ? DecodeIndexed(decode_table, bytes, length,
-                                  indexes.data() + offset,
-                                  values.data() + offset, per_string)
-                  : DecodeChannel(decode_table, bytes, length,
-                                  values.data() + offset, per_string);
-    if (!status.ok()) {
-      return Status(status.code(), StrCat("tensor file: string ", k, ": ",
-                                          status.message()));
-    }
+    strings[k] = std::string_view(bytes, length);
+  }
+  std::vector<int32_t> values(num_values);
+  const int32_t* rows_of = mode == 1 ? indexes.data() : nullptr;
+  const Runner runner =
+      num_threads == 1 ? SerialRunner() : ThreadRunner(num_threads);
+  Status status = OkStatus();
+  if (mode == 1) {
+    status = CheckIndexes(indexes.data(), indexes.size(),
+                          decode_table.num_rows());
+  }
+  if (status.ok() && version >= 2) {
+    // Coding units (FORMAT.md section 7): chunked when long, offsets added.
+    status = DecodeUnits(decode_table, offsets.data(), strings.data(),
+                         num_strings, rows_of, per_string, /*check=*/true,
+                         runner, values.data());
+  } else if (status.ok()) {
+    // Version 1: every string is one plain range-coded string.
+    status = RunTasks(runner, num_strings, 60 * per_string,
+                      [&](size_t k) -> Status {
+      const size_t offset = k * per_string;
+      const Status decoded =
+          rows_of != nullptr
+              ? DecodeIndexed(decode_table, strings[k].data(),
+                              strings[k].size(), rows_of + offset,
+                              values.data() + offset, per_string)
+              : DecodeChannel(decode_table, strings[k].data(),
+                              strings[k].size(), values.data() + offset,
+                              per_string);
+      if (decoded.ok()) return decoded;
+      return Status(decoded.code(),
+                    StrCat("string ", k, ": ", decoded.message()));
+    });
+  }
+  if (!status.ok()) {
+    return Status(status.code(), StrCat("tensor file: ", status.message()));
   }
   tensor->shape = std::move(shape);
   tensor->values = std::move(values);
   return OkStatus();
 }
 
-Status ReadTensorFile(const std::string& path, DecodedTensor* tensor) {
+Status ReadTensorFile(const std::string& path, DecodedTensor* tensor,
+                      int num_threads) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return InvalidArgumentError("cannot open ", path);
   std::ostringstream content;
   content << file.rdbuf();
   const std::string bytes = content.str();
-  return DecodeTensorFile(bytes.data(), bytes.size(), tensor);
+  return DecodeTensorFile(bytes.data(), bytes.size(), tensor, num_threads);
 }
 
 }  // namespace tensorcoder

@@ -37,18 +37,26 @@ namespace tensorcoder {
 
 inline constexpr char kTensorFileMagic[8] = {'T', 'C', 'T', 'E',
                                              'N', 'S', 'O', 'R'};
-inline constexpr uint16_t kTensorFileVersion = 1;
+// The newest version this decoder reads; it reads every older one too.
+// Version 1 holds plain range-coded strings; version 2 adds one offset per
+// lookup row and holds coding units (the entropy models' strings, chunked
+// when long: docs/FORMAT.md sections 6 and 7).
+inline constexpr uint16_t kTensorFileVersion = 2;
 
 struct DecodedTensor {
   std::vector<int64_t> shape;
   std::vector<int32_t> values;  // Row-major, product(shape) values.
 };
 
-// Decodes a whole tensor file held in memory.
-Status DecodeTensorFile(const char* data, size_t size, DecodedTensor* tensor);
+// Decodes a whole tensor file held in memory. Strings (and the chunks of
+// long ones) are decoded on up to `num_threads` threads (<= 0: one per
+// core); the result does not depend on it.
+Status DecodeTensorFile(const char* data, size_t size, DecodedTensor* tensor,
+                        int num_threads = 1);
 
 // Reads and decodes the file at `path`.
-Status ReadTensorFile(const std::string& path, DecodedTensor* tensor);
+Status ReadTensorFile(const std::string& path, DecodedTensor* tensor,
+                      int num_threads = 1);
 
 }  // namespace tensorcoder
 
@@ -59,7 +67,8 @@ extern "C" {
 // (3 = invalid argument, 15 = data loss, ...) and, if `error` is not NULL, a
 // NUL-terminated message in error[0..error_size). On success *values (free
 // with tc_free) holds *num_values int32 values and shape[0..*rank) the
-// shape; `shape` must have room for 32 dimensions (the maximum rank).
+// shape; `shape` must have room for 32 dimensions (the maximum rank). Decodes
+// on the calling thread only.
 int tc_decode_tensor_file(const char* data, size_t size, int32_t** values,
                           size_t* num_values, int64_t* shape, int* rank,
                           char* error, size_t error_size);

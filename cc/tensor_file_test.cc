@@ -10,6 +10,7 @@
 #include "cc/crc32.h"
 #include "cc/range_encoder.h"
 #include "cc/test_util.h"
+#include "cc/unit_encoder.h"
 #include "gtest/gtest.h"
 
 // The largest single allocation made through operator new while
@@ -50,7 +51,7 @@ std::string WriteFile(const std::vector<int64_t>& shape, int rows, int width,
                       const std::vector<int32_t>& lookup,
                       const std::vector<int32_t>& indexes,
                       const std::vector<int32_t>& values,
-                      uint16_t version = kTensorFileVersion) {
+                      uint16_t version = 1) {
   std::string out(kTensorFileMagic, sizeof(kTensorFileMagic));
   Put<uint16_t>(&out, version);
   Put<uint8_t>(&out, indexes.empty() ? 0 : 1);
@@ -74,6 +75,42 @@ std::string WriteFile(const std::vector<int64_t>& shape, int rows, int width,
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     Put<uint64_t>(&out, s->size());
     out += *s;
+  }
+  Put<uint32_t>(&out, Crc32(out.data(), out.size()));
+  return out;
+}
+
+// Writes a version-2 file: offsets after the lookup, strings that are
+// coding units (cc/unit_encoder.h), as tensorcoder.tensor_file.pack_units.
+std::string WriteUnitsFile(const std::vector<int64_t>& shape, int rows,
+                           int width, const std::vector<int32_t>& lookup,
+                           const std::vector<int32_t>& offsets,
+                           const std::vector<int32_t>& indexes,
+                           const std::vector<int32_t>& values) {
+  std::string out(kTensorFileMagic, sizeof(kTensorFileMagic));
+  Put<uint16_t>(&out, 2);
+  Put<uint8_t>(&out, indexes.empty() ? 0 : 1);
+  Put<uint8_t>(&out, static_cast<uint8_t>(shape.size()));
+  for (int64_t d : shape) Put<uint64_t>(&out, d);
+  Put<uint32_t>(&out, rows);
+  Put<uint32_t>(&out, width);
+  for (int32_t v : lookup) Put<int32_t>(&out, v);
+  for (int32_t v : offsets) Put<int32_t>(&out, v);
+  for (int32_t v : indexes) Put<int32_t>(&out, v);
+  const uint64_t num_strings = shape.empty() ? 1 : shape[0];
+  Put<uint64_t>(&out, num_strings);
+  StatusOr<CdfTable> table = CdfTable::FromMatrix(lookup.data(), rows, width);
+  EXPECT_TRUE(table.ok());
+  std::vector<std::string> strings;
+  const Status status = EncodeUnits(
+      *table, offsets.data(), values.data(), num_strings,
+      indexes.empty() ? nullptr : indexes.data(),
+      num_strings ? values.size() / num_strings : 0, ThreadRunner(2),
+      &strings);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  for (const std::string& string : strings) {
+    Put<uint64_t>(&out, string.size());
+    out += string;
   }
   Put<uint32_t>(&out, Crc32(out.data(), out.size()));
   return out;
@@ -109,6 +146,58 @@ TEST(TensorFileTest, RoundTripsBothModes) {
   EXPECT_TRUE(tensor.values.empty());
 }
 
+// Version 2 holds chunked coding units with offsets: a 1x64x64x192 latent
+// (one unit of 786,432 values, 12 chunks) in channel mode with 192 rows,
+// and a smaller indexed tensor.
+TEST(TensorFileTest, Version2DecodesChunkedUnitsWithOffsets) {
+  const int rows = 192;
+  std::vector<int32_t> lookup, offsets;
+  for (int r = 0; r < rows; ++r) {
+    lookup.insert(lookup.end(), {-8, 0, 100, 200, 250, 256});
+    offsets.push_back(r - 96);
+  }
+  std::mt19937 rng(11);
+  const size_t count = size_t{64} * 64 * rows;
+  std::vector<int32_t> values(count);
+  for (size_t i = 0; i < count; ++i) {
+    values[i] = static_cast<int32_t>(rng() % 7) - 2 +
+                offsets[i % rows];  // Escapes included.
+  }
+  const std::string file =
+      WriteUnitsFile({1, 64, 64, rows}, rows, 6, lookup, offsets, {}, values);
+  for (int threads : {1, 0}) {
+    DecodedTensor tensor;
+    TC_ASSERT_OK(DecodeTensorFile(file.data(), file.size(), &tensor, threads));
+    EXPECT_EQ(tensor.shape, (std::vector<int64_t>{1, 64, 64, rows}));
+    EXPECT_EQ(tensor.values, values);
+  }
+  // Indexed, three strings.
+  const std::vector<int32_t> two_offsets = {5, -1000};
+  std::vector<int32_t> indexes(3 * 10), small(indexes.size());
+  for (size_t i = 0; i < indexes.size(); ++i) {
+    indexes[i] = static_cast<int32_t>(i % 3 == 0);
+    small[i] = static_cast<int32_t>(i % 4) + two_offsets[indexes[i]];
+  }
+  const std::vector<int32_t> two_rows = {-8, 0, 100, 200, 250, 256,  //
+                                         -2, 0, 1,   3,   4,   4};
+  const std::string indexed =
+      WriteUnitsFile({3, 10}, 2, 6, two_rows, two_offsets, indexes, small);
+  DecodedTensor tensor;
+  TC_ASSERT_OK(DecodeTensorFile(indexed.data(), indexed.size(), &tensor));
+  EXPECT_EQ(tensor.values, small);
+  // A row index outside the table is refused before decoding.
+  std::vector<int32_t> bad_indexes = indexes;
+  bad_indexes[7] = 2;
+  std::string bad = indexed;
+  const size_t indexes_offset =
+      8 + 2 + 1 + 1 + 2 * 8 + 4 + 4 + two_rows.size() * 4 + 2 * 4;
+  bad[indexes_offset + 7 * 4] = 2;
+  bad.resize(bad.size() - 4);
+  Put<uint32_t>(&bad, Crc32(bad.data(), bad.size()));
+  TC_EXPECT_ERROR(DecodeTensorFile(bad.data(), bad.size(), &tensor),
+                  kInvalidArgument, "tensor file: index 2 at position 7");
+}
+
 TEST(TensorFileTest, RejectsBadFilesClearly) {
   const std::vector<int32_t> values = {1, 0, 2, 1, 7, 1};
   const std::string good = WriteFile({3, 2}, 2, 6, kLookup, {}, values);
@@ -123,9 +212,9 @@ TEST(TensorFileTest, RejectsBadFilesClearly) {
   flipped[good.size() - 8] ^= 0x10;
   TC_EXPECT_ERROR(DecodeTensorFile(flipped.data(), flipped.size(), &tensor),
                   kDataLoss, "checksum");
-  const std::string v2 = WriteFile({3, 2}, 2, 6, kLookup, {}, values, 2);
-  TC_EXPECT_ERROR(DecodeTensorFile(v2.data(), v2.size(), &tensor),
-                  kInvalidArgument, "version 2 is not supported");
+  const std::string v3 = WriteFile({3, 2}, 2, 6, kLookup, {}, values, 3);
+  TC_EXPECT_ERROR(DecodeTensorFile(v3.data(), v3.size(), &tensor),
+                  kInvalidArgument, "version 3 is not supported");
   std::vector<int32_t> bad_lookup = kLookup;
   bad_lookup[3] = 99;
   std::string bad = good;
@@ -177,7 +266,7 @@ std::string CraftFile(const std::vector<uint64_t>& shape, uint64_t strings,
                       const std::vector<int32_t>& lookup = kLookup,
                       uint32_t rows = 2, uint32_t width = 6) {
   std::string out(kTensorFileMagic, sizeof(kTensorFileMagic));
-  Put<uint16_t>(&out, kTensorFileVersion);
+  Put<uint16_t>(&out, 1);
   Put<uint8_t>(&out, 0);
   Put<uint8_t>(&out, static_cast<uint8_t>(shape.size()));
   for (uint64_t d : shape) Put<uint64_t>(&out, d);

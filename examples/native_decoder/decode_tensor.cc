@@ -1,6 +1,7 @@
 // Example native app: decodes a tensorcoder tensor file (written from Python
 // with tensorcoder.tensor_file.save) into a NumPy .npy file, using only the
-// decoder-only library:
+// decoder-only library (version-2 files, such as an entropy model's strings
+// stored with tensorcoder.tensor_file.pack_units, on all cores):
 //
 //   g++ -std=c++17 -I<repo> decode_tensor.cc libtensorcoder_decoder.a -o decode_tensor
 //   ./decode_tensor IN.tct OUT.npy
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
   }
   tensorcoder::DecodedTensor tensor;
   const tensorcoder::Status status =
-      tensorcoder::ReadTensorFile(argv[1], &tensor);
+      tensorcoder::ReadTensorFile(argv[1], &tensor, /*num_threads=*/0);
   if (!status.ok()) {
     std::fprintf(stderr, "%s: %s\n", argv[1], status.ToString().c_str());
     return 1;

@@ -19,6 +19,13 @@ Arguments
   TypeError. Encoded strings may be bytes, bytearray or memoryview. Shapes are
   an int or a sequence of non-negative ints.
 
+Coding units
+  :func:`encode_units` and :func:`decode_units` write and read the strings of
+  the entropy models (``docs/FORMAT.md``, section 7) byte for byte as the
+  TensorFlow ops ``EntropyModelEncode``/``EntropyModelDecode`` do, with the
+  same arguments: each unit (a vector along the last axis) becomes one
+  string, long units chunked so that they code in parallel.
+
 Errors
   Invalid arguments and corrupted, truncated or extended strings raise
   ValueError with the core's message. The GIL is released while coding, so
@@ -41,7 +48,10 @@ __all__ = [
     "decode_index_batch",
     "encode_channel_batch",
     "decode_channel_batch",
+    "encode_units",
+    "decode_units",
     "pmf_to_quantized_cdf",
+    "pmfs_to_lookup",
     "run_length_gamma_encode",
     "run_length_gamma_decode",
     "run_length_encode",
@@ -193,6 +203,115 @@ def decode_channel_batch(lookup: npt.ArrayLike, strings: Sequence[BytesLike],
     An int32 array of shape ``(len(strings),) + tuple(shape)``.
   """
   return _coder.decode_channel_batch(lookup, strings, shape, num_threads)
+
+
+def encode_units(values: npt.ArrayLike, indexes: npt.ArrayLike,
+                 cdf: npt.ArrayLike, cdf_offset: npt.ArrayLike, indexed: bool,
+                 num_threads: int = 0) -> np.ndarray:
+  """Codes each unit of ``values`` into one string, as ``EntropyModelEncode``.
+
+  Value ``v`` with table row ``r`` is coded as the symbol
+  ``round(v) - cdf_offset[r]`` (round half to even) against lookup row ``r``
+  of ``cdf``, with the row's overflow escape. With ``indexed``, ``r`` is the
+  value's entry in ``indexes``; otherwise value ``i`` of each unit uses row
+  ``i mod rows`` and ``indexes`` is ignored. Units of 2**17 values or more
+  are cut into chunks (``docs/FORMAT.md``, section 7); shorter ones are plain
+  range-coded strings (TFC's bytes). The strings equal the op's for the same
+  arguments, whatever ``num_threads``.
+
+  Args:
+    values: Real array of rank >= 1; the last axis holds the values of a
+      unit. Floating-point values are rounded (float32 as float32, wider
+      types as float64) and must be finite with magnitude below 2**30, as
+      for the op; integer values (any int32) are coded as they are.
+    indexes: Integer array of the shape of ``values`` (indexed mode only).
+    cdf: Lookup of rank 1 or 2 (see the module docstring).
+    cdf_offset: Rank-1 integer array, one offset per lookup row.
+    indexed: Whether rows come from ``indexes``.
+    num_threads: Threads to use; 0 or less uses one per CPU core.
+
+  Returns:
+    An object array of shape ``values.shape[:-1]`` holding ``bytes``.
+
+  Raises:
+    ValueError: Bad shapes or tables, or a value that cannot be coded (the
+      message names its position and unit).
+    TypeError: Non-real values or non-integer tables.
+  """
+  values = np.asarray(values)
+  if values.ndim < 1:
+    raise ValueError("values must have rank >= 1 (units along the last axis)")
+  flat = _coder.encode_units(values, indexes, cdf, cdf_offset, bool(indexed),
+                             num_threads)
+  strings = np.empty(len(flat), dtype=object)
+  strings[:] = flat
+  return strings.reshape(values.shape[:-1])
+
+
+def decode_units(strings, indexes: npt.ArrayLike, count: int,
+                 cdf: npt.ArrayLike, cdf_offset: npt.ArrayLike, indexed: bool,
+                 check: bool = True, dtype: npt.DTypeLike = np.float32,
+                 num_threads: int = 0) -> np.ndarray:
+  """Decodes strings of :func:`encode_units`, as ``EntropyModelDecode``.
+
+  Args:
+    strings: One bytes-like string, or an array-like of them of any shape.
+    indexes: Integer array of shape ``strings.shape + (count,)`` (indexed
+      mode only; ignored otherwise).
+    count: Values per unit.
+    cdf: The lookup the strings were coded with.
+    cdf_offset: Its offsets, one per row.
+    indexed: As for :func:`encode_units`.
+    check: Raise ValueError when a string does not decode exactly (TFC's
+      ``decode_sanity_check``); without it, whatever was decoded is returned.
+    dtype: float32, float64 or int32 (for int32, a value outside int32 is a
+      ValueError).
+    num_threads: Threads to use; 0 or less uses one per CPU core.
+
+  Returns:
+    An array of shape ``strings.shape + (count,)``: the rounded values,
+    ``cdf_offset`` added back.
+  """
+  if isinstance(strings, (bytes, bytearray, memoryview)):
+    shape, flat = (), [strings]
+  else:
+    array = np.asarray(strings, dtype=object)
+    shape, flat = array.shape, list(array.reshape(-1))
+  count = int(count)
+  if indexed:
+    indexes = np.asarray(indexes)
+    expected = tuple(shape) + (count,)
+    if indexes.shape != expected:
+      raise ValueError(f"indexes must have shape strings.shape + (count,) = "
+                       f"{expected}, got {indexes.shape}")
+    indexes = indexes.reshape(len(flat), count)
+  name = np.dtype(dtype).name
+  values = _coder.decode_units(flat, indexes, count, cdf, cdf_offset,
+                               bool(indexed), bool(check), name, num_threads)
+  return values.reshape(tuple(shape) + (count,))
+
+
+def pmfs_to_lookup(pmf: npt.ArrayLike, lengths: npt.ArrayLike, precision: int,
+                   overflow: bool = True, num_threads: int = 0) -> np.ndarray:
+  """Builds the lookup of the entropy models from pmfs, as ``PmfsToCdfLookup``.
+
+  Row ``r`` takes the first ``lengths[r]`` masses of ``pmf[r]``; with
+  ``overflow`` an escape symbol of mass ``max(0, 1 - sum)`` is appended and
+  the row's precision is negative. Each row is quantized as
+  :func:`pmf_to_quantized_cdf` does and padded with ``2**precision``.
+
+  Args:
+    pmf: Real array of shape ``[rows, max_length]``.
+    lengths: Integer array of shape ``[rows]``, each in ``1..max_length``.
+    precision: 1..16.
+    overflow: Whether rows get the escape symbol.
+    num_threads: Threads to use; 0 or less uses one per CPU core.
+
+  Returns:
+    An int32 lookup matrix of shape ``[rows, max_length + 2 + overflow]``.
+  """
+  return _coder.pmfs_to_lookup(pmf, lengths, precision, bool(overflow),
+                               num_threads)
 
 
 def pmf_to_quantized_cdf(pmf: npt.ArrayLike, precision: int) -> np.ndarray:

@@ -695,3 +695,86 @@ def test_import_does_not_need_tensorflow():
 
 if __name__ == "__main__":
   sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
+
+
+_UNIT_LOOKUP = np.array([[-8, 0, 100, 200, 250, 256], [-5, 0, 1, 31, 32, 32]],
+                        np.int32)
+
+
+@pytest.mark.parametrize("indexed", [False, True])
+def test_units_round_trip_any_shape_and_dtype(indexed):
+  rng = np.random.default_rng(3)
+  offsets = np.array([-100, 7], np.int32)
+  for shape in [(4,), (2, 3, 6), (1, 3 * 65536 + 4)]:
+    rows = (rng.integers(0, 2, shape) if indexed
+            else np.arange(shape[-1]) % 2)
+    x = rng.normal(0, 3, shape) + offsets[rows]
+    strings = coder.encode_units(x, rows if indexed else None, _UNIT_LOOKUP,
+                                 offsets, indexed=indexed)
+    assert strings.shape == shape[:-1] and strings.dtype == object
+    for dtype in (np.float32, np.float64, np.int32):
+      decoded = coder.decode_units(strings, rows if indexed else None,
+                                   shape[-1], _UNIT_LOOKUP, offsets,
+                                   indexed=indexed, dtype=dtype)
+      assert decoded.dtype == dtype and decoded.shape == shape
+      np.testing.assert_array_equal(decoded, np.round(x))
+    # Integers are coded as they are: the same strings as their floats.
+    again = coder.encode_units(np.round(x).astype(np.int64),
+                               rows if indexed else None, _UNIT_LOOKUP,
+                               offsets, indexed=indexed)
+    assert list(again.reshape(-1)) == list(strings.reshape(-1))
+
+
+def test_short_units_are_plain_range_coded_strings():
+  values = np.array([[0, 1, 2, -1, 3, 4, 100, -7]])
+  strings = coder.encode_units(values, np.zeros_like(values), _UNIT_LOOKUP,
+                               [0, 0], indexed=True)
+  assert strings[0] == coder.encode_index(_UNIT_LOOKUP, np.zeros(8, np.int32),
+                                          values[0])
+  assert strings[0].hex() == "4d358e8e497de4cf"  # TFC's bytes.
+
+
+def test_units_refuse_bad_arguments():
+  with pytest.raises(ValueError, match="not finite"):
+    coder.encode_units([[0.0, np.nan]], None, _UNIT_LOOKUP, [0, 0],
+                       indexed=False)
+  with pytest.raises(ValueError, match="cdf_offset"):
+    coder.encode_units([[0.0, 1.0]], None, _UNIT_LOOKUP, [0], indexed=False)
+  with pytest.raises(ValueError, match="indexes must have the shape"):
+    coder.encode_units([[0.0, 1.0]], [0], _UNIT_LOOKUP, [0, 0], indexed=True)
+  with pytest.raises(ValueError, match="index 5 at position 1"):
+    coder.encode_units([[0.0, 1.0]], [[0, 5]], _UNIT_LOOKUP, [0, 0],
+                       indexed=True)
+  with pytest.raises(TypeError, match="real array"):
+    coder.encode_units([["a"]], None, _UNIT_LOOKUP, [0, 0], indexed=False)
+  with pytest.raises(ValueError, match="dtype must be"):
+    coder.decode_units([b""], None, 0, _UNIT_LOOKUP, [0, 0], indexed=False,
+                       dtype=np.int16)
+  # A truncated chunked string is refused, or decoded anyway unchecked.
+  strings = coder.encode_units(np.ones((1, 3 * 65536)), None, _UNIT_LOOKUP,
+                               [0, 0], indexed=False)
+  cut = [strings[0][:5]]
+  with pytest.raises(ValueError, match="string 0"):
+    coder.decode_units(cut, None, 3 * 65536, _UNIT_LOOKUP, [0, 0],
+                       indexed=False)
+  unchecked = coder.decode_units(cut, None, 3 * 65536, _UNIT_LOOKUP, [0, 0],
+                                 indexed=False, check=False)
+  assert unchecked.shape == (1, 3 * 65536)
+
+
+def test_pmfs_to_lookup_quantizes_each_row_with_its_escape():
+  pmf = np.array([[0.5, 0.25, 0.125], [0.9, 5.0, 5.0]])
+  lookup = coder.pmfs_to_lookup(pmf, [3, 1], precision=8)
+  assert lookup.shape == (2, 6) and lookup.dtype == np.int32
+  for r, n in enumerate([3, 1]):
+    masses = np.append(pmf[r, :n], max(0.0, 1.0 - pmf[r, :n].sum()))
+    cdf = coder.pmf_to_quantized_cdf(masses, 8)
+    expected = np.full(6, 256)
+    expected[0], expected[1:cdf.size + 1] = -8, cdf
+    np.testing.assert_array_equal(lookup[r], expected)
+  plain = coder.pmfs_to_lookup(pmf, [3, 1], precision=8, overflow=False)
+  assert plain.shape == (2, 5) and (plain[:, 0] == 8).all()
+  with pytest.raises(ValueError, match="pmf row 1: length 4"):
+    coder.pmfs_to_lookup(pmf, [3, 4], precision=8)
+  with pytest.raises(ValueError, match="precision"):
+    coder.pmfs_to_lookup(pmf, [3, 1], precision=0)

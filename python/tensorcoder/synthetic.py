@@ -73,7 +73,7 @@ def _logistic_upper(z: np.ndarray) -> np.ndarray:
 
 def _bin_masses(upper_tail, loc: float, scale: float, low: int,
                 high: int) -> np.ndarray:
-  """Masses of the unit bins centred on low..high, plus the escape mass.
+  """Masses of the unit bins centred on low..high (the escape gets the rest).
 
   ``upper_tail`` must be the survival function of a distribution symmetric
   about zero; differences are taken on the side of the mode where they do
@@ -85,18 +85,17 @@ def _bin_masses(upper_tail, loc: float, scale: float, low: int,
   right = upper_tail(a) - upper_tail(b)
   left = upper_tail(-b) - upper_tail(-a)
   masses = np.where(x >= loc, right, left)
-  return np.append(masses, max(0.0, 1.0 - masses.sum()))
+  return masses
 
 
 def _lookup(pmfs: list[np.ndarray]) -> np.ndarray:
-  """Quantizes pmfs into a padded lookup matrix with overflow enabled."""
-  rows = [coder.pmf_to_quantized_cdf(pmf, PRECISION) for pmf in pmfs]
-  width = 1 + max(row.size for row in rows)
-  lookup = np.full((len(rows), width), 2**PRECISION, dtype=np.int32)
-  for k, row in enumerate(rows):
-    lookup[k, 0] = -PRECISION
-    lookup[k, 1:row.size + 1] = row
-  return lookup
+  """Quantizes pmfs into a padded lookup matrix with overflow enabled (the
+  core's builder, as the entropy models use it)."""
+  lengths = np.array([pmf.size for pmf in pmfs], np.int32)
+  matrix = np.zeros((len(pmfs), lengths.max()))
+  for k, pmf in enumerate(pmfs):
+    matrix[k, :pmf.size] = pmf
+  return coder.pmfs_to_lookup(matrix, lengths, PRECISION, overflow=True)
 
 
 def indexed_gaussian(num_symbols: int = 1 << 20, seed: int = 0) -> Workload:

@@ -8,6 +8,15 @@ specified in ``docs/FORMAT.md`` ("Tensor files"); the C++ decoder-only
 library (``cc/tensor_file.h``, ``libtensorcoder_decoder.a``) reads it without
 Python or TensorFlow.
 
+Version 1 files hold plain range-coded strings. Version 2 files add one
+offset per lookup row (``cdf_offset``, added to every decoded symbol) and
+hold coding units, the strings of the entropy models (FORMAT.md section 7,
+chunked when long): :func:`pack_units` stores what ``compress()`` or
+:func:`tensorcoder.coder.encode_units` wrote, with its tables, so that a
+native program decodes it. :func:`encode` writes version 1 where it can
+(no offsets, no unit of 2^17 values or more), so that older readers read
+those files, and version 2 otherwise.
+
 Only NumPy and :mod:`tensorcoder.coder` are needed.
 """
 
@@ -24,7 +33,9 @@ from tensorcoder import _atomic
 from tensorcoder import coder
 
 MAGIC = b"TCTENSOR"
-VERSION = 1
+VERSION = 2  # The newest version; readers read every older one too.
+# Units of this many values or more are chunked in version 2 (FORMAT.md 7).
+_CHUNKED_UNIT = 1 << 17
 _MAX_RANK = 32
 # Readers (this one and cc/tensor_file.cc) refuse tensors of more values.
 MAX_VALUES = 1 << 28
@@ -53,7 +64,7 @@ def _batched_shape(shape) -> tuple[int, ...]:
   return (1, int(np.prod(shape, dtype=np.int64))) if len(shape) < 2 else shape
 
 
-def encode(values, lookup, indexes=None) -> bytes:
+def encode(values, lookup, indexes=None, cdf_offset=None) -> bytes:
   """Returns the tensor-file bytes of ``values``.
 
   Args:
@@ -63,6 +74,10 @@ def encode(values, lookup, indexes=None) -> bytes:
     indexes: integer array of the shape of ``values`` giving each value's row,
       or None for channel mode (the innermost axis of ``values`` must then
       have as many entries as ``lookup`` has rows).
+    cdf_offset: one integer per lookup row, subtracted from each value before
+      it is coded with that row (and added back by readers), or None for no
+      offsets. Offsets, or strings of 2^17 values or more, give a version-2
+      file; anything else the version-1 bytes of earlier releases.
 
   Raises:
     ValueError, TypeError: for invalid arguments, with the coder's message.
@@ -78,44 +93,100 @@ def encode(values, lookup, indexes=None) -> bytes:
     if values.ndim < 2:
       raise ValueError("channel mode needs values of rank >= 2 (strings along "
                        "the first axis, rows along the last)")
-    strings = (coder.encode_channel_batch(lookup, batched) if batched.size
-               else [b""] * batched.shape[0])
+    if values.shape[-1] != lookup.shape[0]:
+      raise ValueError(f"values of shape {values.shape}: the innermost axis "
+                       "selects the CDF row, so its size must equal the "
+                       f"number of lookup rows, {lookup.shape[0]}")
   else:
     indexes = _as_int32("indexes", indexes)
     if indexes.shape != values.shape:
       raise ValueError(f"indexes shape {indexes.shape} differs from values "
                        f"shape {values.shape}")
+  # One unit per string.
+  units = batched.reshape(batched.shape[0], math.prod(batched.shape[1:]))
+  if cdf_offset is not None or units.shape[1] >= _CHUNKED_UNIT:
+    offsets = (np.zeros(lookup.shape[0], np.int32) if cdf_offset is None
+               else _as_int32("cdf_offset", cdf_offset))
+    rows = None if indexes is None else indexes.reshape(units.shape)
+    strings = coder.encode_units(units, rows, lookup, offsets,
+                                 indexed=indexes is not None)
+    return pack_units(values.shape, lookup, offsets, list(strings), indexes)
+  if indexes is None:
+    strings = (coder.encode_channel_batch(lookup, batched) if batched.size
+               else [b""] * batched.shape[0])
+  else:
     strings = coder.encode_index_batch(lookup, indexes.reshape(batched.shape),
                                        batched)
   return pack(values.shape, lookup, strings, indexes)
 
 
-def pack(shape, lookup, strings, indexes=None) -> bytes:
-  """Assembles a tensor file from already range-coded strings.
-
-  Args:
-    shape: the tensor's shape.
-    lookup: rank-2 lookup of CDF rows.
-    strings: the coded strings; their values, in order, fill the tensor.
-    indexes: the row index of each value (index mode), or None (channel).
-  """
+def _assemble(version: int, shape, lookup, offsets, strings, indexes) -> bytes:
   lookup = _as_int32("lookup", lookup)
+  if lookup.ndim != 2:
+    raise ValueError(f"lookup must be rank 2, got shape {lookup.shape}")
   shape = tuple(int(d) for d in shape)
   _check_size(shape)
+  expected = _batched_shape(shape)[0]
+  if len(strings) != expected:
+    raise ValueError(f"shape {shape} needs {expected} strings (one per slice "
+                     f"of the first axis), got {len(strings)}")
   parts = [
       MAGIC,
-      struct.pack("<HBB", VERSION, 0 if indexes is None else 1, len(shape)),
+      struct.pack("<HBB", version, 0 if indexes is None else 1, len(shape)),
       struct.pack(f"<{len(shape)}Q", *shape),
       struct.pack("<II", *lookup.shape),
       lookup.astype("<i4").tobytes(),
   ]
+  if offsets is not None:
+    parts.append(offsets.astype("<i4").tobytes())
   if indexes is not None:
-    parts.append(_as_int32("indexes", indexes).astype("<i4").tobytes())
+    indexes = _as_int32("indexes", indexes)
+    if indexes.shape != shape:
+      raise ValueError(f"indexes shape {indexes.shape} differs from the "
+                       f"shape {shape}")
+    parts.append(indexes.astype("<i4").tobytes())
   parts.append(struct.pack("<Q", len(strings)))
   for string in strings:
     parts += [struct.pack("<Q", len(string)), bytes(string)]
   body = b"".join(parts)
   return body + struct.pack("<I", zlib.crc32(body))
+
+
+def pack(shape, lookup, strings, indexes=None) -> bytes:
+  """Assembles a version-1 tensor file from plain range-coded strings.
+
+  Args:
+    shape: the tensor's shape.
+    lookup: rank-2 lookup of CDF rows.
+    strings: the coded strings, one per slice of the first axis (one for
+      rank <= 1); their values, in order, fill the tensor.
+    indexes: the row index of each value (index mode), or None (channel).
+  """
+  return _assemble(1, shape, lookup, None, strings, indexes)
+
+
+def pack_units(shape, cdf, cdf_offset, strings, indexes=None) -> bytes:
+  """Assembles a version-2 tensor file from coding units and their tables.
+
+  The strings are those of the entropy models' ``compress()`` (the
+  ``EntropyModelEncode`` op) or of :func:`tensorcoder.coder.encode_units`:
+  readers decode each into ``symbol + cdf_offset[row]``, the values the
+  ``EntropyModelDecode`` op returns.
+
+  Args:
+    shape: the tensor's shape; string ``k`` holds slice ``k`` of the first
+      axis (the whole tensor for rank <= 1).
+    cdf: rank-2 lookup the strings were coded with.
+    cdf_offset: one integer per lookup row.
+    strings: the coded strings, one per slice of the first axis.
+    indexes: each value's row (indexed units), or None (channel units: value
+      ``j`` of a string uses row ``j mod rows``).
+  """
+  offsets = _as_int32("cdf_offset", cdf_offset)
+  if offsets.shape != (np.shape(cdf)[0],):
+    raise ValueError(f"cdf_offset must have one entry per lookup row "
+                     f"({np.shape(cdf)[0]}), got shape {offsets.shape}")
+  return _assemble(2, shape, cdf, offsets, list(strings), indexes)
 
 
 class _Reader:
@@ -206,9 +277,9 @@ def decode(data: bytes) -> np.ndarray:
                      "or corrupted")
   reader = _Reader(body)
   version, mode, rank = reader.fields("<HBB", "the header")
-  if version != VERSION:
+  if not 1 <= version <= VERSION:
     raise ValueError(f"tensor file version {version} is not supported (this "
-                     f"reader reads version {VERSION})")
+                     f"reader reads versions 1 to {VERSION})")
   if mode > 1:
     raise ValueError(f"tensor file: unknown coding mode {mode}")
   if rank > _MAX_RANK:
@@ -217,6 +288,7 @@ def decode(data: bytes) -> np.ndarray:
   count = math.prod(shape)
   rows, width = reader.fields("<II", "the lookup size")
   lookup = reader.int32s(rows * width, "the lookup").reshape(rows, width)
+  offsets = reader.int32s(rows, "the cdf offsets") if version >= 2 else None
   indexes = reader.int32s(count, "the indexes") if mode == 1 else None
   batched_shape = _batched_shape(shape)
   strings = _read_strings(reader, batched_shape[0])
@@ -225,6 +297,14 @@ def decode(data: bytes) -> np.ndarray:
                      "before the checksum")
   if count == 0:
     return np.zeros(shape, np.int32)
+  if offsets is not None:
+    per_string = math.prod(batched_shape[1:])
+    rows_of = (None if indexes is None
+               else indexes.reshape(len(strings), per_string))
+    decoded = coder.decode_units(strings, rows_of, per_string, lookup,
+                                 offsets, indexed=indexes is not None,
+                                 dtype=np.int32)
+    return decoded.reshape(shape)
   if indexes is None:
     decoded = coder.decode_channel_batch(lookup, strings, batched_shape[1:])
   else:
@@ -233,9 +313,11 @@ def decode(data: bytes) -> np.ndarray:
   return decoded.reshape(shape)
 
 
-def save(path: str | os.PathLike, values, lookup, indexes=None) -> None:
-  """Writes a tensor file; the file appears only once complete."""
-  data = encode(values, lookup, indexes)
+def save(path: str | os.PathLike, values, lookup, indexes=None,
+         cdf_offset=None) -> None:
+  """Writes a tensor file (see :func:`encode`); the file appears only once
+  complete."""
+  data = encode(values, lookup, indexes, cdf_offset)
   _atomic.write_bytes_atomically(path, data)
 
 

@@ -9,6 +9,7 @@ import zlib
 import numpy as np
 import pytest
 
+from tensorcoder import coder
 from tensorcoder import tensor_file
 
 # One row of one symbol of probability 1 (precision 16): any number of
@@ -72,7 +73,8 @@ def test_a_huge_lookup_is_truncation_not_a_struct_error():
 @pytest.mark.parametrize("fields, message", [
     (dict(mode=2), "unknown coding mode 2"),
     (dict(rank=33), "rank 33 exceeds 32"),
-    (dict(version=2), "version 2 is not supported"),
+    (dict(version=3), "version 3 is not supported"),
+    (dict(version=0), "version 0 is not supported"),
     (dict(num_strings=2), "2 strings, but the shape needs 1"),
     (dict(num_strings=1 << 60), "strings, but the shape needs 1"),
     (dict(lengths=[1 << 62]), "truncated while reading string 0"),
@@ -112,3 +114,53 @@ def test_save_is_atomic(tmp_path):
 
 if __name__ == "__main__":
   sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_small_tensors_without_offsets_keep_the_version_1_bytes():
+  values = np.arange(8).reshape(4, 2) % 3
+  data = tensor_file.encode(values, _LOOKUP)
+  assert struct.unpack_from("<H", data, 8)[0] == 1
+  strings = coder.encode_channel_batch(_LOOKUP, values)
+  assert data == tensor_file.pack(values.shape, _LOOKUP, strings)
+
+
+@pytest.mark.parametrize("indexed", [False, True])
+def test_version_2_round_trips_offsets_and_chunked_units(indexed):
+  # Two rows with the escape, so that any value is codable.
+  lookup = np.array([[-8, 0, 100, 200, 250, 256], [-5, 0, 1, 31, 32, 32]],
+                    np.int32)
+  rng = np.random.default_rng(1)
+  offsets = np.array([1000, -7], np.int32)
+  for shape in [(3, 5, 2), (1, 3 * 32768 + 1, 2)]:  # Small units; 3 chunks.
+    indexes = (rng.integers(0, 2, shape).astype(np.int32) if indexed
+               else None)
+    rows = indexes if indexed else np.arange(shape[-1]) % 2
+    values = rng.integers(-2, 6, shape) + offsets[rows]  # Escapes too.
+    data = tensor_file.encode(values, lookup, indexes, cdf_offset=offsets)
+    assert struct.unpack_from("<H", data, 8)[0] == 2
+    np.testing.assert_array_equal(tensor_file.decode(data), values)
+    # The same file from the entropy-model strings of coder.encode_units.
+    units = values.reshape(shape[0], -1)
+    strings = coder.encode_units(
+        units, None if indexes is None else indexes.reshape(units.shape),
+        lookup, offsets, indexed=indexed)
+    assert tensor_file.pack_units(shape, lookup, offsets, strings,
+                                  indexes) == data
+  # Long units without offsets are version 2 too (chunked, offsets 0).
+  long = rng.integers(0, 3, (1, 1 << 17, 2))
+  data = tensor_file.encode(long, lookup)
+  assert struct.unpack_from("<H", data, 8)[0] == 2
+  np.testing.assert_array_equal(tensor_file.decode(data), long)
+
+
+def test_version_2_refuses_bad_tables_and_sums_outside_int32():
+  with pytest.raises(ValueError, match="one entry per lookup row"):
+    tensor_file.pack_units((1, 2), _LOOKUP, [0, 0, 0], [b""])
+  with pytest.raises(ValueError, match="needs 1 strings"):
+    tensor_file.pack_units((1, 2), _LOOKUP, [0, 0], [b"", b""])
+  # Symbol 1 plus an offset of 2^31 - 1 does not fit the int32 output.
+  strings = coder.encode_units(np.array([[1, 1]]), None, _LOOKUP, [0, 0],
+                               indexed=False)
+  data = tensor_file.pack_units((1, 2), _LOOKUP, [2**31 - 1, 0], strings)
+  with pytest.raises(ValueError, match="outside the int32 range"):
+    tensor_file.decode(data)

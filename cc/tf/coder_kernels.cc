@@ -17,7 +17,7 @@
 #include "cc/range_encoder.h"
 #include "cc/run_length_coder.h"
 #include "cc/status.h"
-#include "python/tensorcoder/ops/kernel_util.h"
+#include "cc/tf/kernel_util.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/framework/tensor_shape.h"
@@ -41,26 +41,6 @@ using ::tensorflow::tstring;
 using ::tensorflow::Variant;
 namespace errors = ::tensorflow::errors;
 
-// Runs fn(k) for k in [0, n) on the CPU thread pool and returns the error of
-// the lowest k that failed, prefixed with "string k: " when n > 1.
-template <typename Fn>
-absl::Status ParallelForStrings(OpKernelContext* context, int64_t n,
-                                int64_t cost_per_string, Fn fn) {
-  std::vector<Status> statuses(n);
-  auto* workers = context->device()->tensorflow_cpu_worker_threads()->workers;
-  workers->ParallelFor(n, cost_per_string, [&](int64_t begin, int64_t end) {
-    for (int64_t k = begin; k < end; ++k) statuses[k] = fn(k);
-  });
-  for (int64_t k = 0; k < n; ++k) {
-    if (!statuses[k].ok()) {
-      if (n == 1) return ToTf(statuses[k]);
-      return ToTf(Status(statuses[k].code(),
-                         StrCat("string ", k, ": ", statuses[k].message())));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ShapeFromTensor(const Tensor& tensor, const char* name,
                              TensorShape* shape) {
   if (!TensorShapeUtils::IsVector(tensor.shape())) {
@@ -75,23 +55,6 @@ absl::Status ShapeFromTensor(const Tensor& tensor, const char* name,
     }
   }
   return TensorShapeUtils::MakeShape(dims, shape);
-}
-
-absl::Status ParseLookup(const Tensor& lookup, CdfTable* table) {
-  StatusOr<CdfTable> parsed = InvalidArgumentError("unreachable");
-  if (lookup.dims() == 1) {
-    const auto flat = lookup.flat<int32_t>();
-    parsed = CdfTable::FromFlat(flat.data(), flat.size());
-  } else if (lookup.dims() == 2) {
-    parsed = CdfTable::FromMatrix(lookup.flat<int32_t>().data(),
-                                  lookup.dim_size(0), lookup.dim_size(1));
-  } else {
-    return errors::InvalidArgument("`lookup` must be rank 1 or 2, got shape ",
-                                   lookup.shape().DebugString());
-  }
-  if (!parsed.ok()) return ToTf(parsed.status());
-  *table = std::move(parsed).value();
-  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------
@@ -176,10 +139,7 @@ class RangeCoderOpBase : public OpKernel {
  public:
   explicit RangeCoderOpBase(OpKernelConstruction* context)
       : OpKernel(context) {
-    OP_REQUIRES_OK(context, context->GetAttr("precision", &precision_));
-    OP_REQUIRES(context, 0 < precision_ && precision_ <= 16,
-                errors::InvalidArgument("`precision` must be in [1, 16], got ",
-                                        precision_));
+    OP_REQUIRES_OK(context, GetPrecisionAttr(context, &precision_));
     // TFC skipped checks at debug_level 0; tensorcoder always checks.
     int debug_level;
     OP_REQUIRES_OK(context, context->GetAttr("debug_level", &debug_level));
@@ -354,7 +314,7 @@ class CreateRangeEncoderOp : public OpKernel {
     OP_REQUIRES_OK(context, ShapeFromTensor(context->input(0), "shape",
                                             &shape));
     auto state = std::make_shared<EncoderState>();
-    OP_REQUIRES_OK(context, ParseLookup(context->input(1), &state->table));
+    OP_REQUIRES_OK(context, ParseLookup(context->input(1), "lookup", &state->table));
     Tensor* handle;
     OP_REQUIRES_OK(context, context->allocate_output(0, shape, &handle));
     if (shape.num_elements() == 0) return;
@@ -444,7 +404,7 @@ class CreateRangeDecoderOp : public OpKernel {
     const Tensor& encoded = context->input(0);
     auto state = std::make_shared<DecoderState>();
     CdfTable table;
-    OP_REQUIRES_OK(context, ParseLookup(context->input(1), &table));
+    OP_REQUIRES_OK(context, ParseLookup(context->input(1), "lookup", &table));
     Tensor* handle;
     OP_REQUIRES_OK(context,
                    context->allocate_output(0, encoded.shape(), &handle));
@@ -538,10 +498,7 @@ class PmfToQuantizedCdfOp : public OpKernel {
  public:
   explicit PmfToQuantizedCdfOp(OpKernelConstruction* context)
       : OpKernel(context) {
-    OP_REQUIRES_OK(context, context->GetAttr("precision", &precision_));
-    OP_REQUIRES(context, 0 < precision_ && precision_ <= 16,
-                errors::InvalidArgument("`precision` must be in [1, 16], got ",
-                                        precision_));
+    OP_REQUIRES_OK(context, GetPrecisionAttr(context, &precision_));
   }
 
   void Compute(OpKernelContext* context) override {
@@ -584,11 +541,8 @@ class PmfsToCdfLookupOp : public OpKernel {
  public:
   explicit PmfsToCdfLookupOp(OpKernelConstruction* context)
       : OpKernel(context) {
-    OP_REQUIRES_OK(context, context->GetAttr("precision", &precision_));
+    OP_REQUIRES_OK(context, GetPrecisionAttr(context, &precision_));
     OP_REQUIRES_OK(context, context->GetAttr("overflow", &overflow_));
-    OP_REQUIRES(context, 0 < precision_ && precision_ <= 16,
-                errors::InvalidArgument("`precision` must be in [1, 16], got ",
-                                        precision_));
   }
 
   void Compute(OpKernelContext* context) override {
@@ -605,40 +559,15 @@ class PmfsToCdfLookupOp : public OpKernel {
                     lengths.shape().DebugString()));
     const int64_t num_rows = pmf.dim_size(0);
     const int64_t max_length = pmf.dim_size(1);
-    const int64_t width = max_length + (overflow_ ? 3 : 2);
     Tensor* lookup;
-    OP_REQUIRES_OK(context,
-                   context->allocate_output(0, {num_rows, width}, &lookup));
+    OP_REQUIRES_OK(context, context->allocate_output(
+        0, {num_rows, static_cast<int64_t>(LookupWidth(max_length, overflow_))},
+        &lookup));
     if (num_rows == 0) return;
-    const auto masses = pmf.matrix<T>();
-    const auto length = lengths.vec<int32_t>();
-    auto out = lookup->matrix<int32_t>();
-    const int32_t total = int32_t{1} << precision_;
-    OP_REQUIRES_OK(context, ParallelForStrings(
-        context, num_rows, 200 * width, [&](int64_t r) -> Status {
-          const int64_t n = length(r);
-          if (n < 1 || n > max_length) {
-            return InvalidArgumentError("pmf row ", r, ": length ", n,
-                                        " is outside [1, ", max_length, "]");
-          }
-          std::vector<double> row(n + (overflow_ ? 1 : 0));
-          double sum = 0;
-          for (int64_t i = 0; i < n; ++i) {
-            row[i] = static_cast<double>(masses(r, i));
-            sum += row[i];
-          }
-          if (overflow_) row[n] = std::max(0.0, 1.0 - sum);
-          StatusOr<std::vector<int32_t>> cdf =
-              PmfToQuantizedCdf(row.data(), row.size(), precision_);
-          if (!cdf.ok()) {
-            return Status(cdf.status().code(),
-                          StrCat("pmf row ", r, ": ", cdf.status().message()));
-          }
-          out(r, 0) = overflow_ ? -precision_ : precision_;
-          std::copy(cdf->begin(), cdf->end(), &out(r, 1));
-          for (int64_t i = 1 + cdf->size(); i < width; ++i) out(r, i) = total;
-          return OkStatus();
-        }));
+    OP_REQUIRES_OK(context, ToTf(PmfsToLookup(
+        pmf.flat<T>().data(), lengths.flat<int32_t>().data(), num_rows,
+        max_length, precision_, overflow_, TfRunner(context),
+        lookup->flat<int32_t>().data())));
   }
 
  private:

@@ -7,7 +7,7 @@
 
 #include "cc/status.h"
 #include "cc/unbounded_index_coder.h"
-#include "python/tensorcoder/ops/kernel_util.h"
+#include "cc/tf/kernel_util.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/framework/tensor_shape.h"

@@ -11,11 +11,10 @@
 #include "cc/quantization_noise.h"
 #include "cc/quantization_noise_gpu.h"
 #include "cc/status.h"
-#include "python/tensorcoder/ops/kernel_util.h"
+#include "cc/tf/kernel_util.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/framework/tensor_shape.h"
-#include "tensorflow/core/platform/mutex.h"
 #include "tensorflow/core/platform/threadpool.h"
 #include "xla/stream_executor/stream.h"
 
@@ -53,22 +52,12 @@ absl::Status SeedKey(const Tensor& seed, uint32_t* key0, uint32_t* key1) {
 template <typename Fn>
 absl::Status ParallelElements(OpKernelContext* context, int64_t n,
                               int64_t cost, Fn fn) {
-  auto* workers = context->device()->tensorflow_cpu_worker_threads()->workers;
-  std::vector<std::pair<int64_t, Status>> errors;
-  tensorflow::mutex mu;
-  workers->ParallelFor(n, cost, [&](int64_t begin, int64_t end) {
-    Status status = fn(begin, end);
-    if (!status.ok()) {
-      tensorflow::mutex_lock lock(mu);
-      errors.emplace_back(begin, std::move(status));
-    }
-  });
-  if (errors.empty()) return absl::OkStatus();
-  auto first = std::min_element(errors.begin(), errors.end(),
-                                [](const auto& a, const auto& b) {
-                                  return a.first < b.first;
-                                });
-  return ToTf(first->second);
+  return ToTf(RunShards(TfRunner(context), static_cast<size_t>(n),
+                        static_cast<size_t>(cost),
+                        [&fn](size_t begin, size_t end) -> Status {
+                          return fn(static_cast<int64_t>(begin),
+                                    static_cast<int64_t>(end));
+                        }));
 }
 
 template <typename T, bool kAdd>

@@ -30,6 +30,8 @@
 #include "cc/range_encoder.h"
 #include "cc/run_length_coder.h"
 #include "cc/status.h"
+#include "cc/unit_decoder.h"
+#include "cc/unit_encoder.h"
 
 namespace py = pybind11;
 namespace tc = tensorcoder;
@@ -334,24 +336,22 @@ py::list ToBytesList(const std::vector<std::string>& strings) {
 // Lookups.
 
 // A lookup: the converted array, rank 1 (flat) or 2 (matrix).
-Int32Array ToLookup(py::handle obj) {
-  Int32Array lookup = ToInt32Array(obj, "lookup");
+Int32Array ToLookup(py::handle obj, const char* name = "lookup") {
+  Int32Array lookup = ToInt32Array(obj, name);
   if (lookup.ndim() != 1 && lookup.ndim() != 2) {
-    throw py::value_error("lookup must have rank 1 (flat) or 2 (one CDF row "
-                          "per row), got shape " +
+    throw py::value_error(std::string(name) +
+                          " must have rank 1 (flat) or 2 (one CDF row per "
+                          "row), got shape " +
                           ShapeString(ShapeOf(lookup)));
   }
   return lookup;
 }
 
 // Parses a lookup converted by ToLookup(); needs no GIL.
-tc::StatusOr<tc::CdfTable> ParseLookup(const int32_t* data,
-                                       const Shape& shape) {
-  if (shape.size() == 1) {
-    return tc::CdfTable::FromFlat(data, static_cast<size_t>(shape[0]));
-  }
-  return tc::CdfTable::FromMatrix(data, static_cast<size_t>(shape[0]),
-                                  static_cast<size_t>(shape[1]));
+tc::StatusOr<tc::CdfTable> ParseLookup(const int32_t* data, const Shape& shape,
+                                       const char* name = "lookup") {
+  const std::vector<int64_t> dims(shape.begin(), shape.end());
+  return tc::CdfTable::FromArray(data, dims.size(), dims.data(), name);
 }
 
 // Channel mode codes flat value i with row (i mod num_rows), which for an
@@ -555,6 +555,158 @@ py::array DecodeChannelBatch(py::handle lookup_obj, py::handle strings_obj,
 }
 
 // ---------------------------------------------------------------------------
+// Coding units (the strings of the entropy models, cc/unit_encoder.h).
+
+// The `cdf_offset` argument: rank 1, one entry per row (checked by the core).
+Int32Array ToOffsets(py::handle obj) {
+  Int32Array offsets = ToInt32Array(obj, "cdf_offset");
+  if (offsets.ndim() != 1) {
+    throw py::value_error("cdf_offset must have rank 1, got shape " +
+                          ShapeString(ShapeOf(offsets)));
+  }
+  return offsets;
+}
+
+// The indexes of indexed mode, which must have `shape`; ignored (and not
+// converted) otherwise.
+Int32Array ToUnitIndexes(py::handle obj, bool indexed, const Shape& shape,
+                         const char* what) {
+  if (!indexed) return Int32Array(Shape{0});
+  Int32Array indexes = ToInt32Array(obj, "indexes");
+  if (ShapeOf(indexes) != shape) {
+    throw py::value_error("indexes must have the shape of " +
+                          std::string(what) + ", " + ShapeString(shape) +
+                          ", got " + ShapeString(ShapeOf(indexes)));
+  }
+  return indexes;
+}
+
+// Codes `values`, already converted to a C-contiguous array of T.
+template <typename T>
+std::vector<std::string> EncodeUnitsOf(const T* values, const Shape& shape,
+                                       const Int32Array& indexes, bool indexed,
+                                       const Int32Array& cdf,
+                                       const Int32Array& offsets,
+                                       int num_threads) {
+  const size_t count = static_cast<size_t>(shape.back());
+  const size_t num_units = SizeOf(shape, 0, shape.size() - 1);
+  const Shape cdf_shape = ShapeOf(cdf);
+  std::vector<std::string> strings;
+  RunWithoutGil([&]() -> tc::Status {
+    auto table = ParseLookup(cdf.data(), cdf_shape, "cdf");
+    if (!table.ok()) return table.status();
+    TC_RETURN_IF_ERROR(tc::CheckOffsets(
+        *table, static_cast<size_t>(offsets.size()), "cdf_offset"));
+    return tc::EncodeUnits(*table, offsets.data(), values, num_units,
+                           indexed ? indexes.data() : nullptr, count,
+                           tc::ThreadRunner(num_threads), &strings);
+  });
+  return strings;
+}
+
+template <typename T>
+std::vector<std::string> EncodeFloatUnits(const py::array& values,
+                                          const Int32Array& indexes,
+                                          bool indexed, const Int32Array& cdf,
+                                          const Int32Array& offsets,
+                                          int num_threads) {
+  using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
+  const Array typed = Array::ensure(values);
+  if (!typed) throw py::type_error("values: cannot read the array as float");
+  return EncodeUnitsOf(typed.data(), ShapeOf(typed), indexes, indexed, cdf,
+                       offsets, num_threads);
+}
+
+py::list EncodeUnits(py::handle values_obj, py::handle indexes_obj,
+                     py::handle cdf_obj, py::handle offset_obj, bool indexed,
+                     int num_threads) {
+  const py::array values =
+      py::array(py::module_::import("numpy").attr("asarray")(values_obj));
+  const char kind = values.dtype().kind();
+  if (kind != 'f' && kind != 'i' && kind != 'u') {
+    throw py::type_error("values must be a real array, got dtype " +
+                         std::string(py::str(values.dtype())));
+  }
+  const Shape shape = ShapeOf(values);
+  CheckMinRank(shape, 1, "values");
+  const Int32Array indexes =
+      ToUnitIndexes(indexes_obj, indexed, shape, "values");
+  const Int32Array cdf = ToLookup(cdf_obj, "cdf");
+  const Int32Array offsets = ToOffsets(offset_obj);
+  if (kind != 'f') {
+    // Integers are coded exactly (any int32), without rounding.
+    const Int32Array ints = ToInt32Array(values, "values");
+    return ToBytesList(EncodeUnitsOf(ints.data(), shape, indexes, indexed,
+                                     cdf, offsets, num_threads));
+  }
+  // float32 is rounded as float32 (as the op does); wider floats as float64.
+  return ToBytesList(
+      values.dtype().itemsize() == 4
+          ? EncodeFloatUnits<float>(values, indexes, indexed, cdf, offsets,
+                                    num_threads)
+          : EncodeFloatUnits<double>(values, indexes, indexed, cdf, offsets,
+                                     num_threads));
+}
+
+template <typename T>
+py::array DecodeUnitsAs(const std::vector<std::string_view>& views,
+                        const Int32Array& indexes, bool indexed, size_t count,
+                        const Int32Array& cdf, const Int32Array& offsets,
+                        bool check, int num_threads) {
+  const Shape cdf_shape = ShapeOf(cdf);
+  py::array_t<T, py::array::c_style> values(
+      Shape{static_cast<py::ssize_t>(views.size()),
+            static_cast<py::ssize_t>(count)});
+  T* out = values.mutable_data();
+  RunWithoutGil([&]() -> tc::Status {
+    auto table = ParseLookup(cdf.data(), cdf_shape, "cdf");
+    if (!table.ok()) return table.status();
+    TC_RETURN_IF_ERROR(tc::CheckOffsets(
+        *table, static_cast<size_t>(offsets.size()), "cdf_offset"));
+    const tc::DecodeTable decode_table(std::move(*table));
+    return tc::DecodeUnits(decode_table, offsets.data(), views.data(),
+                           views.size(), indexed ? indexes.data() : nullptr,
+                           count, check, tc::ThreadRunner(num_threads), out);
+  });
+  return std::move(values);
+}
+
+// Decodes a flat sequence of strings into a [len(strings), count] array of
+// `dtype` (float32, float64 or int32); tensorcoder.coder reshapes it.
+py::array DecodeUnits(py::handle strings_obj, py::handle indexes_obj,
+                      int64_t count, py::handle cdf_obj, py::handle offset_obj,
+                      bool indexed, bool check, const std::string& dtype,
+                      int num_threads) {
+  if (count < 0) {
+    throw py::value_error("count must be >= 0, got " + std::to_string(count));
+  }
+  const std::vector<ByteString> strings =
+      ToByteStrings(strings_obj, "strings");
+  const Shape shape = {static_cast<py::ssize_t>(strings.size()),
+                       static_cast<py::ssize_t>(count)};
+  const Int32Array indexes =
+      ToUnitIndexes(indexes_obj, indexed, shape, "[len(strings), count]");
+  const Int32Array cdf = ToLookup(cdf_obj, "cdf");
+  const Int32Array offsets = ToOffsets(offset_obj);
+  const std::vector<std::string_view> views = Views(strings);
+  const size_t n = static_cast<size_t>(count);
+  if (dtype == "float32") {
+    return DecodeUnitsAs<float>(views, indexes, indexed, n, cdf, offsets,
+                                check, num_threads);
+  }
+  if (dtype == "float64") {
+    return DecodeUnitsAs<double>(views, indexes, indexed, n, cdf, offsets,
+                                 check, num_threads);
+  }
+  if (dtype == "int32") {
+    return DecodeUnitsAs<int32_t>(views, indexes, indexed, n, cdf, offsets,
+                                  check, num_threads);
+  }
+  throw py::value_error("dtype must be float32, float64 or int32, got " +
+                        dtype);
+}
+
+// ---------------------------------------------------------------------------
 // CDF construction.
 
 py::array PmfToQuantizedCdf(py::handle pmf_obj, int precision) {
@@ -593,6 +745,43 @@ py::array PmfToQuantizedCdf(py::handle pmf_obj, int precision) {
     return tc::OkStatus();
   });
   return std::move(cdfs);
+}
+
+py::array PmfsToLookup(py::handle pmf_obj, py::handle lengths_obj,
+                       int precision, bool overflow, int num_threads) {
+  const py::array pmf =
+      py::array(py::module_::import("numpy").attr("asarray")(pmf_obj));
+  const char kind = pmf.dtype().kind();
+  if (kind != 'f' && kind != 'i' && kind != 'u') {
+    throw py::type_error("pmf must be a real (float) array, got dtype " +
+                         std::string(py::str(pmf.dtype())));
+  }
+  const Shape shape = ShapeOf(pmf);
+  if (shape.size() != 2) {
+    throw py::value_error("pmf must have rank 2 (one pmf per row), got shape " +
+                          ShapeString(shape));
+  }
+  using DoubleArray =
+      py::array_t<double, py::array::c_style | py::array::forcecast>;
+  const DoubleArray masses = DoubleArray::ensure(pmf);
+  if (!masses) throw py::type_error("pmf: cannot convert to float64");
+  const Int32Array lengths = ToInt32Array(lengths_obj, "lengths");
+  if (ShapeOf(lengths) != Shape{shape[0]}) {
+    throw py::value_error("lengths must have one entry per pmf row, shape " +
+                          ShapeString(Shape{shape[0]}) + ", got " +
+                          ShapeString(ShapeOf(lengths)));
+  }
+  const size_t rows = static_cast<size_t>(shape[0]);
+  const size_t max_length = static_cast<size_t>(shape[1]);
+  Int32Array lookup(Shape{
+      shape[0], static_cast<py::ssize_t>(tc::LookupWidth(max_length, overflow))});
+  int32_t* out = lookup.mutable_data();
+  RunWithoutGil([&]() -> tc::Status {
+    return tc::PmfsToLookup(masses.data(), lengths.data(), rows, max_length,
+                            precision, overflow, tc::ThreadRunner(num_threads),
+                            out);
+  });
+  return std::move(lookup);
 }
 
 // ---------------------------------------------------------------------------
@@ -690,8 +879,18 @@ PYBIND11_MODULE(_coder, m) {
   m.def("decode_channel_batch", &DecodeChannelBatch, py::arg("lookup"),
         py::arg("strings"), py::arg("shape"), py::arg("num_threads") = 0);
 
+  m.def("encode_units", &EncodeUnits, py::arg("values"), py::arg("indexes"),
+        py::arg("cdf"), py::arg("cdf_offset"), py::arg("indexed"),
+        py::arg("num_threads") = 0);
+  m.def("decode_units", &DecodeUnits, py::arg("strings"), py::arg("indexes"),
+        py::arg("count"), py::arg("cdf"), py::arg("cdf_offset"),
+        py::arg("indexed"), py::arg("check") = true,
+        py::arg("dtype") = "float32", py::arg("num_threads") = 0);
+
   m.def("pmf_to_quantized_cdf", &PmfToQuantizedCdf, py::arg("pmf"),
         py::arg("precision"));
+  m.def("pmfs_to_lookup", &PmfsToLookup, py::arg("pmf"), py::arg("lengths"),
+        py::arg("precision"), py::arg("overflow"), py::arg("num_threads") = 0);
 
   m.def("run_length_gamma_encode", &RunLengthGammaEncode, py::arg("data"));
   m.def("run_length_gamma_decode", &RunLengthGammaDecode, py::arg("code"),
