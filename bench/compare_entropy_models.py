@@ -23,6 +23,18 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def make_latent() -> tuple[np.ndarray, np.ndarray]:
+  """The benchmark's 1x192x64x64 latent (channels last) and scale indexes,
+  spread over the 64-scale table; values drawn from the indexed normals."""
+  rng = np.random.default_rng(0)
+  shape = (1, 64, 64, 192)
+  indexes = rng.integers(8, 48, shape).astype(np.int32)
+  step = (math.log(256.0) - math.log(0.11)) / 63
+  scales = np.exp(math.log(0.11) + step * indexes)
+  y = (rng.normal(size=shape) * scales).astype(np.float32)
+  return y, indexes
+
+
 def main() -> int:
   parser = argparse.ArgumentParser()
   parser.add_argument("--tfc-python", required=True)
@@ -31,12 +43,7 @@ def main() -> int:
   parser.add_argument("--threads", type=int, default=0,
                       help="TF intra-op threads in both (0: all cores)")
   args = parser.parse_args()
-  rng = np.random.default_rng(0)
-  shape = (1, 64, 64, 192)  # 1x192x64x64, channels last.
-  indexes = rng.integers(8, 48, shape).astype(np.int32)
-  step = (math.log(256.0) - math.log(0.11)) / 63
-  scales = np.exp(math.log(0.11) + step * indexes)
-  y = (rng.normal(size=shape) * scales).astype(np.float32)
+  y, indexes = make_latent()
   runs = {"tensorcoder": [], "tfc": []}
   with tempfile.TemporaryDirectory() as directory:
     data = os.path.join(directory, "latent.npz")

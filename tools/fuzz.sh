@@ -33,7 +33,7 @@ declare -A SOURCES=(
   [bit_coder]="status bit_coder"
   [run_length]="status bit_coder run_length_coder"
   [cdf_table]="status cdf_table range_decoder range_encoder"
-  [pmf_to_cdf]="status cdf_table pmf_to_cdf"
+  [pmf_to_cdf]="status cdf_table parallel pmf_to_cdf"
 )
 HARNESSES=(range_decoder range_encoder tensor_file bit_coder run_length
            cdf_table pmf_to_cdf)
@@ -214,7 +214,8 @@ replay() {
 corpus() {
   check_toolchain
   local objects=() lib
-  for lib in status cdf_table crc32 range_encoder bit_coder run_length_coder; do
+  for lib in status cdf_table crc32 parallel range_decoder range_encoder \
+             unit_decoder unit_encoder bit_coder run_length_coder; do
     compile "$ROOT/cc/$lib.cc" "$BUILD/obj/plain/$lib.o" plain
     objects+=("$BUILD/obj/plain/$lib.o")
   done

@@ -30,6 +30,7 @@
 #include "cc/range_encoder.h"
 #include "cc/run_length_coder.h"
 #include "cc/status.h"
+#include "cc/unit_encoder.h"
 
 namespace tensorcoder {
 namespace {
@@ -328,9 +329,13 @@ void RangeEncoderSeeds(Folder* folder) {
 // tensor_file.
 
 // A tensor file body (no checksum), one string per slice of the first axis
-// (one string for rank <= 1), as tensorcoder.tensor_file writes it.
+// (one string for rank <= 1), as tensorcoder.tensor_file writes it. Version
+// 2 adds random row offsets and codes each string as a coding unit
+// (cc/unit_encoder.h, chunked from 2^17 values on).
+// With `zeros`, every symbol is 0 (the most likely one in these tables).
 Bytes TensorBody(const std::vector<uint64_t>& shape, const std::vector<Row>& rows,
-                 bool indexed, std::mt19937* rng) {
+                 bool indexed, std::mt19937* rng, uint16_t version = 1,
+                 bool zeros = false) {
   std::vector<int32_t> lookup;
   size_t width;
   const CdfTable table = MakeTable(rows, &lookup, &width);
@@ -338,13 +343,18 @@ Bytes TensorBody(const std::vector<uint64_t>& shape, const std::vector<Row>& row
   for (uint64_t d : shape) n *= d;
   const uint64_t strings = shape.size() < 2 ? 1 : shape[0];
   Bytes out("TCTENSOR");
-  Put<uint16_t>(&out, 1);
+  Put<uint16_t>(&out, version);
   Put<uint8_t>(&out, indexed ? 1 : 0);
   Put<uint8_t>(&out, static_cast<uint8_t>(shape.size()));
   for (uint64_t d : shape) Put<uint64_t>(&out, d);
   Put<uint32_t>(&out, static_cast<uint32_t>(rows.size()));
   Put<uint32_t>(&out, static_cast<uint32_t>(width));
   for (int32_t v : lookup) Put<int32_t>(&out, v);
+  std::vector<int32_t> offsets(rows.size());
+  if (version >= 2) {
+    for (int32_t& o : offsets) o = static_cast<int32_t>((*rng)() % 2001) - 1000;
+    for (int32_t o : offsets) Put<int32_t>(&out, o);
+  }
   std::vector<int32_t> indexes(n);
   for (uint64_t i = 0; i < n; ++i) {
     indexes[i] = indexed ? static_cast<int32_t>((*rng)() % rows.size())
@@ -354,9 +364,30 @@ Bytes TensorBody(const std::vector<uint64_t>& shape, const std::vector<Row>& row
   if (indexed) {
     for (int32_t v : indexes) Put<int32_t>(&out, v);
   }
-  const std::vector<int32_t> values = RandomValues(rng, rows, indexes);
+  std::vector<int32_t> values = RandomValues(rng, rows, indexes);
   Put<uint64_t>(&out, strings);
   const uint64_t per = strings ? n / strings : 0;
+  if (zeros) values.assign(n, 0);
+  if (version >= 2) {
+    for (uint64_t i = 0; i < n; ++i) {
+      // value = symbol + offset; a symbol whose sum leaves int32 becomes 0.
+      const int64_t sum = int64_t{values[i]} + offsets[indexes[i]];
+      values[i] = sum < std::numeric_limits<int32_t>::min() ||
+                          sum > std::numeric_limits<int32_t>::max()
+                      ? offsets[indexes[i]]
+                      : static_cast<int32_t>(sum);
+    }
+    std::vector<std::string> units;
+    const Status status = EncodeUnits(
+        table, offsets.data(), values.data(), strings,
+        indexed ? indexes.data() : nullptr, per, SerialRunner(), &units);
+    if (!status.ok()) Die(status.ToString());
+    for (const std::string& s : units) {
+      Put<uint64_t>(&out, s.size());
+      out += s;
+    }
+    return out;
+  }
   for (uint64_t k = 0; k < strings; ++k) {
     const std::string s =
         indexed ? Check(EncodeIndexed(table, indexes.data() + k * per,
@@ -394,6 +425,28 @@ void TensorFileSeeds(Folder* folder, const std::string& golden) {
                       Bytes(1, static_cast<char>(64)) + WithCrc(body));
       }
       ++k;
+    }
+  }
+  // Version 2: offsets, and coding units, one of them chunked (2^17 values
+  // of a near-certain symbol, so that the file stays small).
+  for (const std::vector<uint64_t>& shape :
+       std::vector<std::vector<uint64_t>>{{3, 4}, {2, 3, 2}, {5}}) {
+    for (bool indexed : {false, true}) {
+      const std::vector<Row>& rows = tables[(k * 5) % tables.size()];
+      const Bytes body = TensorBody(shape, rows, indexed, &rng, 2);
+      if (body.size() + 5 > 4096) continue;
+      folder->Write(StrCat("gen-", k, "-v2-body"),
+                    Bytes(1, static_cast<char>(1 | ((k * 18) % 256 & 0xFE))) + body);
+      ++k;
+    }
+  }
+  {
+    const std::vector<Row> certain = {Row{15, false, {0, 32767, 32768}}};
+    const Bytes body = TensorBody({1, uint64_t{1} << 17}, certain, false, &rng,
+                                  2, /*zeros=*/true);
+    if (body.size() + 5 <= 4096) {
+      folder->Write(StrCat("gen-", k++, "-v2-chunked-body"),
+                    Bytes(1, static_cast<char>(1)) + body);
     }
   }
   // Files written by the Python writer (tests/golden), as they are.

@@ -20,7 +20,8 @@ Compression's ops, so TFC code and stored bit strings keep working:
   ``entropy_model_decode(strings, indexes, count, cdf, cdf_offset,
   indexed)``: the entropy models' fused coders (round, offset, range code;
   long coding units split into chunks coded in parallel, see
-  cc/chunked_coder.h).
+  cc/unit_encoder.h; ``tensorcoder.coder.encode_units``/``decode_units``
+  write and read the same bytes without TensorFlow).
 * ``pmf_to_quantized_cdf``, ``run_length_gamma_encode/decode``,
   ``run_length_encode/decode``.
 * ``unbounded_index_range_encode(data, index, cdf, cdf_size, offset,
