@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import keras
 import numpy as np
@@ -31,6 +31,7 @@ import tensorflow as tf
 
 from tensorcoder import ops
 from tensorcoder.distributions import helpers
+from tensorcoder.ops import round_ops
 
 def global_compute_dtype() -> tf.DType:
   """The compute dtype of Keras' global dtype policy (float16 under
@@ -125,11 +126,110 @@ def sum_over_coding_dims(values: tf.Tensor, coding_rank: int) -> tf.Tensor:
   return tf.reduce_sum(values, axis=list(range(-coding_rank, 0)))
 
 
-def flatten_units(values: tf.Tensor, coding_rank: int) -> tf.Tensor:
-  """[batch..., coding dims...] -> [batch..., N]: one row per coding unit."""
-  shape = tf.shape(values)
-  batch_shape = shape[:tf.rank(values) - coding_rank]
-  return tf.reshape(values, tf.concat([batch_shape, [-1]], 0))
+def flatten_units(values: tf.Tensor, coding_rank: Optional[int] = None,
+                  batch_shape: Optional[tf.Tensor] = None,
+                  count=-1) -> tf.Tensor:
+  """Reshapes to ``[batch..., count]``: one row per coding unit.
+
+  The models' one flat-shape reshape, for values, table rows and decoded
+  symbols alike.
+
+  Args:
+    values: the tensor to reshape.
+    coding_rank: the batch shape is that of ``values`` without its
+      ``coding_rank`` innermost dimensions (the encoder side).
+    batch_shape: the batch shape itself, e.g. ``tf.shape(strings)`` (the
+      decoder side); used instead of ``coding_rank``.
+    count: values per unit; -1 (inferred) unless known. The decoder passes
+      it, since it cannot be inferred for an empty batch.
+  """
+  if batch_shape is None:
+    batch_shape = tf.shape(values)[:tf.rank(values) - coding_rank]
+  return tf.reshape(values, tf.concat([batch_shape, [count]], 0))
+
+
+def check_tail_mass(tail_mass: float) -> None:
+  """Raises ValueError unless ``0 < tail_mass < 1``."""
+  if not 0 < tail_mass < 1:
+    raise ValueError(f"tail_mass must be in (0, 1), got {tail_mass}")
+
+
+def check_range_coder_precision(range_coder_precision: int) -> None:
+  """Raises ValueError unless the precision is in [1, 16] bits."""
+  if not 1 <= int(range_coder_precision) <= 16:
+    raise ValueError("range_coder_precision must be in [1, 16], got "
+                     f"{range_coder_precision}")
+
+
+def max_table_symbols(range_coder_precision: int) -> int:
+  """Most symbols a table row may hold at this precision (one more value of
+  the 2**precision goes to the overflow escape)."""
+  return 2**int(range_coder_precision) - 1
+
+
+def table_extent(lower: tf.Tensor, upper: tf.Tensor,
+                 offset: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+  """First symbol and number of symbols (both floating point) of the table
+  rows covering ``[lower, upper]`` on the grid ``offset + integers``."""
+  minima = tf.math.floor(lower - offset)
+  maxima = tf.math.ceil(upper - offset)
+  return minima, tf.maximum(maxima - minima + 1, 1)
+
+
+def tables_from_pmf(pmf_fn: Callable[[tf.Tensor], tf.Tensor],
+                    minima: tf.Tensor, lengths: tf.Tensor,
+                    offset: tf.Tensor,
+                    range_coder_precision: int) -> tuple[tf.Tensor, tf.Tensor]:
+  """Integer range-coding tables of rows of pmfs; every model's tables.
+
+  Args:
+    pmf_fn: maps sample points ``[max_length, rows]`` to their masses (the
+      mass of the bin around each point), of the same shape.
+    minima: [rows] first symbol of each row (floating point, integral).
+    lengths: [rows] int32 number of symbols of each row (from
+      :func:`table_extent`, checked against :func:`max_table_symbols`).
+    offset: [rows] quantization offset of each row: symbol k stands for
+      the value ``k + offset``.
+    range_coder_precision: bits of the table probabilities.
+
+  Returns:
+    ``(cdf, cdf_offset)``: the [rows, width] int32 lookup (with the
+    overflow escape) and the [rows] int32 first symbol of each row.
+  """
+  max_length = tf.reduce_max(lengths)
+  samples = (tf.cast(tf.range(max_length), minima.dtype)[:, None] +
+             (minima + offset)[None, :])
+  pmf = tf.transpose(pmf_fn(samples))
+  # Masses outside a row's length are never read.
+  cdf = ops.pmfs_to_cdf_lookup(
+      tf.cast(pmf, tf.float64) if pmf.dtype != tf.float64 else pmf,
+      lengths, precision=range_coder_precision, overflow=True)
+  cdf_offset = tf.cast(minima, tf.int32)
+  return tf.stop_gradient(cdf), tf.stop_gradient(cdf_offset)
+
+
+def encode_units(values: tf.Tensor, cdf, cdf_offset,
+                 rows: Optional[tf.Tensor] = None) -> tf.Tensor:
+  """Codes [batch..., N] values (already minus their quantization offsets)
+  into one string per row of the batch: round, subtract the rows'
+  ``cdf_offset`` and range-code, in one fused op. ``rows`` gives each
+  value's table row; None means row i mod (number of rows)."""
+  if values.dtype not in (tf.float32, tf.float64):
+    values = tf.cast(values, tf.float32)
+  return ops.entropy_model_encode(
+      values, tf.zeros([0], tf.int32) if rows is None else rows,
+      cdf, cdf_offset, indexed=rows is not None)
+
+
+def decode_units(strings: tf.Tensor, count, cdf, cdf_offset,
+                 rows: Optional[tf.Tensor] = None,
+                 check: bool = True) -> tf.Tensor:
+  """Inverse of :func:`encode_units`: float32 [strings.shape..., count].
+  With ``check``, a string not consumed exactly raises DataLossError."""
+  return ops.entropy_model_decode(
+      strings, tf.zeros([0], tf.int32) if rows is None else rows,
+      tf.cast(count, tf.int32), cdf, cdf_offset, T=tf.float32,
+      indexed=rows is not None, check=check)
 
 
 # TFC arguments that tensorcoder refuses, with what to use instead.
@@ -182,14 +282,21 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
     laplace_tail_mass: float or float Tensor; when positive, the rate uses
       the mixture ``(1 - m) p + m * NoisyLaplace(0, 1)``, which keeps
       gradients alive far in the tails.
+    decode_sanity_check: ``decompress`` raises DataLossError when a string
+      was not consumed exactly (corrupt or truncated); otherwise it returns
+      whatever the decoder produced. The ``decode_sanity_check`` property.
   """
+
+  # dtype in which ``quantize`` rounds to an offset grid; None: that of
+  # ``as_coding_float`` (the universal models round in float32).
+  _rounding_dtype: Optional[tf.DType] = None
 
   def __init__(self, prior=None, coding_rank: Optional[int] = None,
                compression: bool = False, stateless: bool = False,
                expected_grads: bool = False, tail_mass: float = 2**-8,
                range_coder_precision: int = 12, bottleneck_dtype=None,
                laplace_tail_mass: float = 0.0, name: Optional[str] = None,
-               **kwargs):
+               decode_sanity_check: bool = True, **kwargs):
     refuse_arguments(kwargs)
     # The Keras dtype policy is not the models' dtype (bottleneck_dtype and
     # the prior's dtype are): a mixed policy would make Keras' __call__ open
@@ -203,11 +310,8 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
     if coding_rank is None or int(coding_rank) < 0:
       raise ValueError(f"coding_rank must be a non-negative integer, got "
                        f"{coding_rank}")
-    if not 0 < tail_mass < 1:
-      raise ValueError(f"tail_mass must be in (0, 1), got {tail_mass}")
-    if not 1 <= int(range_coder_precision) <= 16:
-      raise ValueError("range_coder_precision must be in [1, 16], got "
-                       f"{range_coder_precision}")
+    check_tail_mass(tail_mass)
+    check_range_coder_precision(range_coder_precision)
     if is_tensor_like(laplace_tail_mass):
       self._laplace_tail_mass = laplace_tail_mass
     else:
@@ -226,6 +330,7 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
     self._range_coder_precision = int(range_coder_precision)
     self._bottleneck_dtype = tf.as_dtype(bottleneck_dtype or
                                          global_compute_dtype())
+    self._decode_sanity_check = bool(decode_sanity_check)
     self._cdf = None
     self._cdf_offset = None
     self.built = True
@@ -300,7 +405,7 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
     """``decompress`` raises DataLossError when a string is not consumed
     exactly (corrupt, truncated or coded with other tables). Settable, as
     TFC's attribute."""
-    return getattr(self, "_decode_sanity_check", True)
+    return self._decode_sanity_check
 
   @decode_sanity_check.setter
   def decode_sanity_check(self, value: bool) -> None:
@@ -362,30 +467,25 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
                                    "finite; cannot build tables")
     tf.debugging.assert_all_finite(upper, "the prior's upper tail is not "
                                    "finite; cannot build tables")
-    minima = tf.math.floor(lower - offset)
-    maxima = tf.math.ceil(upper - offset)
-    lengths = tf.maximum(maxima - minima + 1, 1)
-    max_symbols = 2**self.range_coder_precision - 1  # One is the escape.
+    minima, lengths = table_extent(lower, upper, offset)
+    max_symbols = max_table_symbols(self.range_coder_precision)
     tf.debugging.assert_less_equal(
         tf.reduce_max(lengths), tf.cast(max_symbols, dtype),
         message=f"the prior's central 1 - tail_mass spans more values than "
                 f"a table of range_coder_precision="
                 f"{self.range_coder_precision} can hold ({max_symbols}); "
                 "raise tail_mass or range_coder_precision")
-    lengths = tf.cast(lengths, tf.int32)
-    max_length = tf.reduce_max(lengths)
-    samples = (tf.cast(tf.range(max_length), dtype)[:, None] +
-               tf.reshape(minima + offset, [1, -1]))
-    samples = tf.reshape(samples, tf.concat([[max_length], batch_shape], 0))
-    pmf = prior.prob(samples)
-    pmf = tf.transpose(tf.reshape(pmf, [max_length, -1]))
-    # Masses outside a row's length are never read.
-    cdf = ops.pmfs_to_cdf_lookup(
-        tf.cast(pmf, tf.float64) if pmf.dtype != tf.float64 else pmf,
-        tf.reshape(lengths, [-1]), precision=self.range_coder_precision,
-        overflow=True)
-    cdf_offset = tf.cast(tf.reshape(minima, [-1]), tf.int32)
-    return tf.stop_gradient(cdf), tf.stop_gradient(cdf_offset)
+
+    def pmf_fn(samples):  # [max_length, rows] -> the prior's batch and back.
+      max_length = tf.shape(samples)[0]
+      pmf = prior.prob(tf.reshape(
+          samples, tf.concat([[max_length], batch_shape], 0)))
+      return tf.reshape(pmf, [max_length, -1])
+
+    return tables_from_pmf(
+        pmf_fn, tf.reshape(minima, [-1]),
+        tf.reshape(tf.cast(lengths, tf.int32), [-1]),
+        tf.reshape(offset, [-1]), self.range_coder_precision)
 
   def _init_tables(self, cdf, cdf_offset, cdf_shapes, extra=None) -> None:
     """Stores tables: given ones, ones of ``cdf_shapes`` to be loaded later
@@ -449,23 +549,74 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
   # -- coding ----------------------------------------------------------------
 
   def _encode_units(self, values: tf.Tensor, rows=None) -> tf.Tensor:
-    """Codes [batch..., N] values (already minus their quantization
-    offsets) into one string per row of the batch: round, subtract the
-    rows' cdf_offset and range-code, in one fused op. ``rows`` gives each
-    value's table row; None means row i mod (number of rows)."""
-    if values.dtype not in (tf.float32, tf.float64):
-      values = tf.cast(values, tf.float32)
-    return ops.entropy_model_encode(
-        values, tf.zeros([0], tf.int32) if rows is None else rows,
-        self._cdf, self._cdf_offset, indexed=rows is not None)
+    """:func:`encode_units` with this model's tables."""
+    return encode_units(values, self._cdf, self._cdf_offset, rows)
 
   def _decode_units(self, strings: tf.Tensor, count, rows=None,
                     check: bool = True) -> tf.Tensor:
-    """Inverse of ``_encode_units``: float32 [strings.shape..., count]."""
-    return ops.entropy_model_decode(
-        strings, tf.zeros([0], tf.int32) if rows is None else rows,
-        tf.cast(count, tf.int32), self._cdf, self._cdf_offset,
-        T=tf.float32, indexed=rows is not None, check=check)
+    """:func:`decode_units` with this model's tables."""
+    return decode_units(strings, count, self._cdf, self._cdf_offset, rows,
+                        check=check)
+
+  def _compress_values(self, bottleneck: tf.Tensor,
+                       offset: Optional[tf.Tensor] = None,
+                       rows: Optional[tf.Tensor] = None) -> tf.Tensor:
+    """Every model's ``compress``: codes ``round(bottleneck - offset)``, one
+    string per coding unit.
+
+    Args:
+      bottleneck: the converted bottleneck (see ``_convert``).
+      offset: quantization offsets broadcastable to it, or None.
+      rows: int32 table row of each element (the bottleneck's shape), or
+        None for row i mod (number of rows) within each unit.
+    """
+    values = as_coding_float(bottleneck)
+    if offset is not None:
+      values -= tf.cast(offset, values.dtype)
+    if rows is not None:
+      rows = flatten_units(rows, self.coding_rank)
+    return self._encode_units(flatten_units(values, self.coding_rank), rows)
+
+  def _decompress_values(self, strings: tf.Tensor, shape: tf.Tensor,
+                         count, offset: Optional[tf.Tensor] = None,
+                         rows: Optional[tf.Tensor] = None,
+                         checks=()) -> tf.Tensor:
+    """Every model's ``decompress``: the inverse of ``_compress_values``.
+
+    Args:
+      strings: the strings (their shape is the batch shape).
+      shape: int32 shape of the result (``tf.shape(strings)`` followed by
+        the coding dimensions).
+      count: values per string (the product of the coding dimensions).
+      offset: quantization offsets broadcastable to ``shape``, or None.
+      rows: int32 table rows, of ``shape``, or None.
+      checks: assertions the rows depend on.
+
+    Returns:
+      The values of ``shape``, in ``bottleneck_dtype``.
+    """
+    if rows is not None:
+      with tf.control_dependencies(checks):
+        rows = flatten_units(rows, batch_shape=tf.shape(strings),
+                             count=count)
+    values = self._decode_units(strings, count, rows,
+                                check=self.decode_sanity_check)
+    values = tf.reshape(values, shape)
+    if offset is not None:
+      values += tf.cast(offset, values.dtype)
+    return tf.cast(values, self.bottleneck_dtype)
+
+  def _round_to_grid(self, bottleneck: tf.Tensor,
+                     offset: Optional[tf.Tensor]) -> tf.Tensor:
+    """Every model's ``quantize``: ``round(x - offset) + offset`` with a
+    straight-through gradient (plain rounding for None), in
+    ``bottleneck_dtype``."""
+    if offset is None:
+      return round_ops.round_st(bottleneck)
+    x = (as_coding_float(bottleneck) if self._rounding_dtype is None else
+         tf.cast(bottleneck, self._rounding_dtype))
+    return tf.cast(round_ops.round_st(x, tf.cast(offset, x.dtype)),
+                   self.bottleneck_dtype)
 
   # -- inputs and rates --------------------------------------------------------
 
@@ -566,7 +717,8 @@ class ContinuousEntropyModelBase(keras.layers.Layer):
         tail_mass=self.tail_mass,
         range_coder_precision=self.range_coder_precision,
         bottleneck_dtype=self.bottleneck_dtype.name,
-        laplace_tail_mass=float(self.laplace_tail_mass))
+        laplace_tail_mass=float(self.laplace_tail_mass),
+        decode_sanity_check=self.decode_sanity_check)
 
   def get_config(self) -> dict[str, Any]:
     """A config that recreates the model for compression (without prior);

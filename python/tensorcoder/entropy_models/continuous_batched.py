@@ -4,6 +4,9 @@ The model of the factorized-prior codec (Ballé, Laparra and Simoncelli, ICLR
 2017) and of the hyperprior's side information (Ballé et al., ICLR 2018):
 the prior's batch shape (``prior_shape``) matches the innermost dimensions of
 the bottleneck, and the same prior is shared over the other dimensions.
+:class:`BatchedEntropyModelBase` holds what it shares with
+``UniversalBatchedEntropyModel``: the constructor's prior shape, ``call``,
+``quantize``, ``compress`` and ``decompress``.
 """
 
 from __future__ import annotations
@@ -16,11 +19,143 @@ import tensorflow as tf
 
 from tensorcoder.distributions import helpers
 from tensorcoder.entropy_models import continuous_base
-from tensorcoder.ops import round_ops
+
+
+class BatchedEntropyModelBase(continuous_base.ContinuousEntropyModelBase):
+  """Base of the batched models (not used directly): a batch of priors
+  whose batch shape, the ``prior_shape``, is the innermost dimensions of
+  the bottleneck.
+
+  Subclasses give the quantization grid and table rows of a bottleneck
+  (``_grid``) and build their tables (``_init_tables``) at the end of their
+  constructor.
+
+  Args:
+    prior: the (noisy) prior, a batch of scalar distributions; None when
+      the tables and ``prior_shape`` are given.
+    coding_rank: innermost dimensions coded into one string, at least
+      ``len(prior_shape)``.
+    prior_shape: the prior's batch shape, when there is no prior.
+    **kwargs: the arguments of :class:`ContinuousEntropyModelBase`.
+  """
+
+  def __init__(self, prior=None, coding_rank: Optional[int] = None,
+               prior_shape=None, **kwargs):
+    if prior is None and prior_shape is None:
+      raise ValueError("give a prior, or prior_shape with the tables")
+    if prior is not None and prior_shape is not None:
+      if tf.TensorShape(prior_shape) != prior.batch_shape:
+        raise ValueError(f"prior_shape {prior_shape} differs from the "
+                         f"prior's batch shape {prior.batch_shape}")
+    super().__init__(prior=prior, coding_rank=coding_rank, **kwargs)
+    self._prior_shape = tf.TensorShape(
+        prior.batch_shape if prior is not None else prior_shape)
+    if not self._prior_shape.is_fully_defined():
+      raise ValueError(f"the prior shape must be static, got "
+                       f"{self._prior_shape}")
+    if self.coding_rank < self._prior_shape.rank:
+      raise ValueError(f"coding_rank ({self.coding_rank}) must be at least "
+                       f"the prior's rank ({self._prior_shape.rank})")
+
+  @property
+  def prior_shape(self) -> tf.TensorShape:
+    return self._prior_shape
+
+  def _grid(self, shape: tf.Tensor
+            ) -> tuple[Optional[tf.Tensor], Optional[tf.Tensor]]:
+    """``(offset, rows)`` of a bottleneck of ``shape``: its quantization
+    offsets (broadcastable to it; None: the integers) and the int32 table
+    row of each element (None: the rows follow the prior's elements)."""
+    raise NotImplementedError
+
+  def _convert(self, bottleneck, prior_shape=None) -> tf.Tensor:
+    return super()._convert(bottleneck, self._prior_shape)
+
+  def call(self, bottleneck, training=True):
+    """Perturbs (training) or quantizes the bottleneck and returns the rate.
+
+    Args:
+      bottleneck: the tensor to code; its innermost dimensions equal the
+        prior shape.
+      training: add uniform noise (True, TFC's default) or quantize (False).
+
+    Returns:
+      ``(outputs, bits)``: the perturbed or quantized bottleneck (its dtype)
+      and the rate in bits of each coding unit (shape: the bottleneck's
+      shape without its ``coding_rank`` innermost dimensions; the prior's
+      dtype).
+    """
+    return self._perturb_or_quantize(self.prior, self._convert(bottleneck),
+                                     training, self.quantize)
+
+  def quantize(self, bottleneck) -> tf.Tensor:
+    """Rounds to the quantization grid, straight through."""
+    bottleneck = self._convert(bottleneck)
+    offset, _ = self._grid(tf.shape(bottleneck))
+    return self._round_to_grid(bottleneck, offset)
+
+  def compress(self, bottleneck) -> tf.Tensor:
+    """Codes the bottleneck into strings, one per coding unit.
+
+    Values outside the tables' range are coded with the overflow escape, so
+    every finite value with magnitude below 2**30 round-trips to its
+    quantized value (others raise InvalidArgumentError). Coding units of
+    2**17 or more values are split into chunks coded in parallel (see
+    docs/FORMAT.md); smaller ones give TFC's bytes.
+
+    Returns:
+      A string tensor of the bottleneck's shape without its ``coding_rank``
+      innermost dimensions.
+    """
+    self._check_compression()
+    bottleneck = self._convert(bottleneck)
+    offset, rows = self._grid(tf.shape(bottleneck))
+    return self._compress_values(bottleneck, offset, rows)
+
+  def decompress(self, strings, broadcast_shape) -> tf.Tensor:
+    """Decodes strings of ``compress``.
+
+    Args:
+      strings: string tensor (any shape: the batch shape).
+      broadcast_shape: the coding dimensions that precede the prior shape,
+        ``bottleneck.shape[-coding_rank:-len(prior_shape)]``.
+
+    Returns:
+      The quantized bottleneck, of shape ``strings.shape + broadcast_shape
+      + prior_shape`` and dtype ``bottleneck_dtype``. Corrupt strings raise
+      DataLossError (unless ``decode_sanity_check=False``).
+    """
+    self._check_compression()
+    strings = tf.convert_to_tensor(strings, tf.string)
+    broadcast_shape = tf.cast(tf.convert_to_tensor(broadcast_shape,
+                                                   tf.int32), tf.int32)
+    expected = self.coding_rank - self._prior_shape.rank
+    message = (f"broadcast_shape must have {expected} dimensions "
+               f"(coding_rank - len(prior_shape))")
+    rank = broadcast_shape.shape.rank
+    if (rank not in (None, 1) or
+        (rank == 1 and broadcast_shape.shape[0] not in (None, expected))):
+      raise ValueError(f"{message}, got {broadcast_shape.shape}")
+    if rank is None or broadcast_shape.shape[0] is None:
+      # Known at run time only (a traced function's argument).
+      with tf.control_dependencies([tf.debugging.assert_equal(
+          tf.shape(broadcast_shape), [expected], message=message)]):
+        broadcast_shape = tf.identity(broadcast_shape)
+    shape = tf.concat([tf.shape(strings), broadcast_shape,
+                       tf.constant(self._prior_shape.as_list(), tf.int32)], 0)
+    count = tf.reduce_prod(broadcast_shape) * max(
+        1, self._prior_shape.num_elements())
+    offset, rows = self._grid(shape)
+    return self._decompress_values(strings, shape, count, offset, rows)
+
+  def get_config(self) -> dict:
+    config = super().get_config()
+    config.update(prior_shape=self._prior_shape.as_list())
+    return config
 
 
 @keras.saving.register_keras_serializable(package="tensorcoder")
-class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
+class ContinuousBatchedEntropyModel(BatchedEntropyModelBase):
   """Batched entropy model for continuous random variables.
 
   TFC's ``ContinuousBatchedEntropyModel`` (Ballé, Laparra and Simoncelli,
@@ -72,28 +207,15 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
                non_integer_offset: Optional[bool] = None, **kwargs):
     if non_integer_offset is not None:
       offset_heuristic = non_integer_offset
-    if prior is None and prior_shape is None:
-      raise ValueError("give a prior, or prior_shape with the tables")
-    if prior is not None and prior_shape is not None:
-      if tf.TensorShape(prior_shape) != prior.batch_shape:
-        raise ValueError(f"prior_shape {prior_shape} differs from the "
-                         f"prior's batch shape {prior.batch_shape}")
     super().__init__(
-        prior=prior, coding_rank=coding_rank, compression=compression,
-        stateless=stateless, expected_grads=expected_grads,
-        tail_mass=tail_mass, range_coder_precision=range_coder_precision,
+        prior=prior, coding_rank=coding_rank, prior_shape=prior_shape,
+        compression=compression, stateless=stateless,
+        expected_grads=expected_grads, tail_mass=tail_mass,
+        range_coder_precision=range_coder_precision,
         bottleneck_dtype=bottleneck_dtype,
-        laplace_tail_mass=laplace_tail_mass, name=name, **kwargs)
-    self._prior_shape = tf.TensorShape(
-        prior.batch_shape if prior is not None else prior_shape)
-    if not self._prior_shape.is_fully_defined():
-      raise ValueError(f"the prior shape must be static, got "
-                       f"{self._prior_shape}")
-    if self.coding_rank < self._prior_shape.rank:
-      raise ValueError(f"coding_rank ({self.coding_rank}) must be at least "
-                       f"the prior's rank ({self._prior_shape.rank})")
+        laplace_tail_mass=laplace_tail_mass, name=name,
+        decode_sanity_check=decode_sanity_check, **kwargs)
     self._offset_heuristic = bool(offset_heuristic)
-    self._decode_sanity_check = bool(decode_sanity_check)
 
     def offsets():
       if isinstance(quantization_offset, (bool, np.bool_)):
@@ -132,10 +254,6 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
   # -- properties ------------------------------------------------------------
 
   @property
-  def prior_shape(self) -> tf.TensorShape:
-    return self._prior_shape
-
-  @property
   def prior_shape_tensor(self) -> tf.Tensor:
     """``prior_shape`` as an int32 Tensor (a property, as TFC)."""
     return tf.constant(self._prior_shape.as_list(), tf.int32)
@@ -162,105 +280,18 @@ class ContinuousBatchedEntropyModel(continuous_base.ContinuousEntropyModelBase):
           self._prior)), self.bottleneck_dtype)
     return None
 
-  # -- checks ----------------------------------------------------------------
+  # -- quantization grid ---------------------------------------------------
 
-  def _convert(self, bottleneck, prior_shape=None) -> tf.Tensor:
-    return super()._convert(bottleneck, self._prior_shape)
-
-  # -- training and quantization --------------------------------------------
-
-  def call(self, bottleneck, training=True):
-    """Perturbs (training) or quantizes the bottleneck and returns the rate.
-
-    Args:
-      bottleneck: the tensor to code; its innermost dimensions equal the
-        prior shape.
-      training: add uniform noise (True, TFC's default) or quantize (False).
-
-    Returns:
-      ``(outputs, bits)``: the perturbed or quantized bottleneck (its dtype)
-      and the rate in bits of each coding unit (shape: the bottleneck's
-      shape without its ``coding_rank`` innermost dimensions; the prior's
-      dtype).
-    """
-    return self._perturb_or_quantize(self.prior, self._convert(bottleneck),
-                                     training, self.quantize)
-
-  def quantize(self, bottleneck) -> tf.Tensor:
-    """Rounds to the grid of the quantization offsets, straight through."""
-    bottleneck = self._convert(bottleneck)
-    offset = self.quantization_offset
-    if offset is None:
-      return round_ops.round_st(bottleneck)
-    x = continuous_base.as_coding_float(bottleneck)
-    return tf.cast(round_ops.round_st(x, tf.cast(offset, x.dtype)),
-                   self.bottleneck_dtype)
-
-  # -- coding ----------------------------------------------------------------
-
-  def compress(self, bottleneck) -> tf.Tensor:
-    """Codes the bottleneck into strings, one per coding unit.
-
-    Values outside the tables' range are coded with the overflow escape, so
-    every finite value with magnitude below 2**30 round-trips to its
-    quantized value (others raise InvalidArgumentError). Coding units of
-    2**17 or more values are split into chunks coded in parallel (see
-    docs/FORMAT.md); smaller ones give TFC's bytes.
-
-    Returns:
-      A string tensor of the bottleneck's shape without its ``coding_rank``
-      innermost dimensions.
-    """
-    self._check_compression()
-    values = continuous_base.as_coding_float(self._convert(bottleneck))
-    offset = self.quantization_offset
-    if offset is not None:
-      values -= tf.cast(offset, values.dtype)
-    return self._encode_units(
-        continuous_base.flatten_units(values, self.coding_rank))
-
-  def decompress(self, strings, broadcast_shape) -> tf.Tensor:
-    """Decodes strings of ``compress``.
-
-    Args:
-      strings: string tensor (any shape: the batch shape).
-      broadcast_shape: the coding dimensions that precede the prior shape,
-        ``bottleneck.shape[-coding_rank:-len(prior_shape)]``.
-
-    Returns:
-      The quantized bottleneck, of shape ``strings.shape + broadcast_shape
-      + prior_shape`` and dtype ``bottleneck_dtype``. Corrupt strings raise
-      DataLossError (unless ``decode_sanity_check=False``).
-    """
-    self._check_compression()
-    strings = tf.convert_to_tensor(strings, tf.string)
-    broadcast_shape = tf.cast(tf.convert_to_tensor(broadcast_shape,
-                                                   tf.int32), tf.int32)
-    expected = self.coding_rank - self._prior_shape.rank
-    if (broadcast_shape.shape.rank != 1 or
-        broadcast_shape.shape[0] != expected):
-      raise ValueError(f"broadcast_shape must have {expected} dimensions "
-                       f"(coding_rank - len(prior_shape)), got "
-                       f"{broadcast_shape.shape}")
-    count = tf.reduce_prod(broadcast_shape) * max(
-        1, self._prior_shape.num_elements())
-    values = self._decode_units(strings, count,
-                                check=self._decode_sanity_check)
-    values = tf.reshape(values, tf.concat(
-        [tf.shape(strings), broadcast_shape, self.prior_shape_tensor], 0))
-    offset = self.quantization_offset
-    if offset is not None:
-      values += tf.cast(offset, values.dtype)
-    return tf.cast(values, self.bottleneck_dtype)
+  def _grid(self, shape: tf.Tensor):
+    del shape  # The offsets broadcast; the rows follow the prior's elements.
+    return self.quantization_offset, None
 
   # -- serialization ---------------------------------------------------------
 
   def get_config(self) -> dict:
     config = super().get_config()
-    config.update(prior_shape=self._prior_shape.as_list(),
-                  offset_heuristic=self._offset_heuristic,
-                  quantization_offset=self._quantization_offset is not None,
-                  decode_sanity_check=self._decode_sanity_check)
+    config.update(offset_heuristic=self._offset_heuristic,
+                  quantization_offset=self._quantization_offset is not None)
     return config
 
   def _table_variables(self) -> list:

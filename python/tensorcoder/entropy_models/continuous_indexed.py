@@ -159,13 +159,13 @@ class ContinuousIndexedEntropyModel(
         stateless=stateless, expected_grads=expected_grads,
         tail_mass=tail_mass, range_coder_precision=range_coder_precision,
         bottleneck_dtype=bottleneck_dtype,
-        laplace_tail_mass=laplace_tail_mass, name=name, **kwargs)
+        laplace_tail_mass=laplace_tail_mass, name=name,
+        decode_sanity_check=decode_sanity_check, **kwargs)
     self._prior_fn = prior_fn
     self._parameter_fns = dict(parameter_fns or {})
     self._index_ranges = index_ranges
     self._channel_axis = None if channel_axis is None else int(channel_axis)
     self._prior_dtype = tf.as_dtype(prior_dtype)
-    self._decode_sanity_check = bool(decode_sanity_check)
     if prior_fn is not None:
       # The family over the whole index grid: its rows are the table rows,
       # and its Keras layers (if any) are tracked.
@@ -232,6 +232,14 @@ class ContinuousIndexedEntropyModel(
   def _tables_per_index(self) -> int:
     """Table rows per index value (more for universal quantization)."""
     return 1
+
+  def _dither(self, shape: tf.Tensor
+              ) -> tuple[Optional[tf.Tensor], Optional[tf.Tensor]]:
+    """``(offset, row_shift)`` of a bottleneck of ``shape``: quantization
+    offsets (None: the integers) and what to add to the indexes' table rows
+    (None: nothing). Universal quantization's dither in the subclass."""
+    del shape
+    return None, None
 
   def _bounds(self, indexes: tf.Tensor) -> tf.Tensor:
     """Largest valid index, shaped to broadcast against ``indexes``."""
@@ -317,8 +325,11 @@ class ContinuousIndexedEntropyModel(
         lambda x: round_ops.round_st(self._convert(x)))
 
   def quantize(self, bottleneck) -> tf.Tensor:
-    """Rounds to integers with a straight-through gradient."""
-    return round_ops.round_st(self._convert(bottleneck))
+    """Rounds to the quantization grid (the integers, or the dither of the
+    universal model) with a straight-through gradient."""
+    bottleneck = self._convert(bottleneck)
+    offset, _ = self._dither(tf.shape(bottleneck))
+    return self._round_to_grid(bottleneck, offset)
 
   # -- coding ----------------------------------------------------------------
 
@@ -337,13 +348,12 @@ class ContinuousIndexedEntropyModel(
     self._check_index_shape(bottleneck, indexes)
     rows, checks = self._row_indexes(indexes)
     shape = tf.shape(bottleneck)
-    flat_shape = tf.concat([shape[:tf.rank(bottleneck) - self.coding_rank],
-                            [-1]], 0)
+    offset, shift = self._dither(shape)
     with tf.control_dependencies(checks):
-      rows = tf.reshape(tf.broadcast_to(rows, shape), flat_shape)
-    values = tf.reshape(continuous_base.as_coding_float(bottleneck),
-                        flat_shape)
-    return self._encode_units(values, rows)
+      rows = tf.broadcast_to(rows, shape)
+      if shift is not None:
+        rows += shift
+    return self._compress_values(bottleneck, offset, rows)
 
   def decompress(self, strings, indexes) -> tf.Tensor:
     """Decodes strings of ``compress`` given the same indexes.
@@ -368,11 +378,12 @@ class ContinuousIndexedEntropyModel(
     checks.append(tf.debugging.assert_equal(
         tf.shape(strings), shape[:tf.rank(strings)],
         message="the strings' shape must equal the indexes' batch shape"))
-    with tf.control_dependencies(checks):
-      flat = tf.reshape(rows, tf.concat([tf.shape(strings), [count]], 0))
-    values = self._decode_units(strings, count, flat,
-                                check=self._decode_sanity_check)
-    return tf.cast(tf.reshape(values, shape), self.bottleneck_dtype)
+    offset, shift = self._dither(shape)
+    if shift is not None:
+      with tf.control_dependencies(checks):
+        rows += shift
+    return self._decompress_values(strings, shape, count, offset, rows,
+                                   checks)
 
   # -- serialization ---------------------------------------------------------
 
@@ -381,7 +392,6 @@ class ContinuousIndexedEntropyModel(
     config.update(index_ranges=list(self._index_ranges),
                   channel_axis=self._channel_axis,
                   prior_dtype=self._prior_dtype.name,
-                  decode_sanity_check=self._decode_sanity_check,
                   index_rounding=self._index_rounding)
     return config
 

@@ -29,7 +29,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tensorcoder import ops
 from tensorcoder.distributions.deep_factorized import DeepFactorized
 from tensorcoder.entropy_models import continuous_base
 from tensorcoder.ops import math_ops
@@ -64,11 +63,8 @@ class EntropyBottleneck(keras.layers.Layer):
     if data_format not in ("channels_last", "channels_first"):
       raise ValueError(f"data_format must be channels_last or "
                        f"channels_first, got {data_format!r}")
-    if not 0 < tail_mass < 1:
-      raise ValueError(f"tail_mass must be in (0, 1), got {tail_mass}")
-    if not 1 <= int(range_coder_precision) <= 16:
-      raise ValueError(f"range_coder_precision must be in [1, 16], got "
-                       f"{range_coder_precision}")
+    continuous_base.check_tail_mass(tail_mass)
+    continuous_base.check_range_coder_precision(range_coder_precision)
     self.init_scale = float(init_scale)
     self.filters = tuple(int(f) for f in filters)
     self.tail_mass = float(tail_mass)
@@ -173,28 +169,29 @@ class EntropyBottleneck(keras.layers.Layer):
   # -- tables and coding ---------------------------------------------------
 
   def update_tables(self) -> None:
-    """Builds the integer tables from the current density and quantiles."""
+    """Builds the integer tables from the current density and quantiles.
+
+    As the other entropy models' tables (``continuous_base``), with the
+    learned quantiles as the tails and each channel's median as its
+    quantization offset."""
     if not self.built:
       raise RuntimeError("build the layer (call it once) before building "
                          "tables")
     quantiles = tf.convert_to_tensor(self.quantiles)
     medians = quantiles[:, 1]
-    minima = tf.math.floor(tf.minimum(quantiles[:, 0], medians) - medians)
-    maxima = tf.math.ceil(tf.maximum(quantiles[:, 2], medians) - medians)
-    lengths = tf.cast(maxima - minima + 1, tf.int32)
-    limit = 2**self.range_coder_precision - 1
+    minima, lengths = continuous_base.table_extent(
+        tf.minimum(quantiles[:, 0], medians),
+        tf.maximum(quantiles[:, 2], medians), medians)
+    lengths = tf.cast(lengths, tf.int32)
+    limit = continuous_base.max_table_symbols(self.range_coder_precision)
     if int(tf.reduce_max(lengths)) > limit:
       raise ValueError(f"the learned quantiles span {int(tf.reduce_max(lengths))} "
                        f"values, more than range_coder_precision="
                        f"{self.range_coder_precision} allows ({limit}); "
                        "train the auxiliary loss longer or raise tail_mass")
-    max_length = int(tf.reduce_max(lengths))
-    samples = (tf.range(max_length, dtype=tf.float32)[:, None] +
-               (minima + medians)[None, :])
-    pmf = tf.transpose(self._likelihood_unbounded(samples))
-    cdf = ops.pmfs_to_cdf_lookup(tf.cast(pmf, tf.float64), lengths,
-                                 precision=self.range_coder_precision)
-    cdf_offset = tf.cast(minima, tf.int32)
+    cdf, cdf_offset = continuous_base.tables_from_pmf(
+        self._likelihood_unbounded, minima, lengths, medians,
+        self.range_coder_precision)
     shapes = [list(cdf.shape), list(cdf_offset.shape)]
     if self._cdf is None or shapes != self._table_shapes:
       # Tables are state added after build, on purpose.
@@ -228,11 +225,9 @@ class EntropyBottleneck(keras.layers.Layer):
     if x.shape[-1] != self.channels:
       raise ValueError(f"expected {self.channels} channels, got shape "
                        f"{inputs.shape}")
-    batch = tf.shape(x)[:1]
-    values = tf.reshape(x - self.medians, tf.concat([batch, [-1]], 0))
-    return ops.entropy_model_encode(values, tf.zeros([0], tf.int32),
-                                    self._cdf, self._cdf_offset,
-                                    indexed=False)
+    values = continuous_base.flatten_units(x - self.medians,
+                                           batch_shape=tf.shape(x)[:1])
+    return continuous_base.encode_units(values, self._cdf, self._cdf_offset)
 
   def decompress(self, strings, shape, channels: Optional[int] = None):
     """Decodes ``compress``'s strings into [batch, *shape, channels] (or
@@ -247,9 +242,8 @@ class EntropyBottleneck(keras.layers.Layer):
                        f"shape {strings.shape}")
     shape = tf.cast(tf.convert_to_tensor(shape), tf.int32)
     count = tf.reduce_prod(shape) * self.channels
-    symbols = ops.entropy_model_decode(
-        strings, tf.zeros([0], tf.int32), count, self._cdf, self._cdf_offset,
-        T=tf.float32, indexed=False)
+    symbols = continuous_base.decode_units(strings, count, self._cdf,
+                                           self._cdf_offset)
     symbols = tf.reshape(symbols, tf.concat(
         [tf.shape(strings), shape, [self.channels]], 0))
     values = symbols + self.medians

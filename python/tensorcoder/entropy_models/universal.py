@@ -11,6 +11,12 @@ U(-1/2, 1/2). The dither takes one of ``num_noise_levels`` values
 rows, and the level of each element comes from a counter-based generator
 keyed by a fixed seed and the element's position, identical on every
 machine.
+
+The two models are the batched and the indexed model with a dithered
+quantization grid: :class:`_UniversalQuantization` gives them the dither
+(offsets and table rows of each element) and its tables; construction,
+``quantize``, ``compress`` and ``decompress`` are those of
+``BatchedEntropyModelBase`` and ``ContinuousIndexedEntropyModel``.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ import numpy as np
 import tensorflow as tf
 
 from tensorcoder import ops
-from tensorcoder.entropy_models import continuous_base
+from tensorcoder.distributions import helpers
+from tensorcoder.entropy_models import continuous_batched
 from tensorcoder.entropy_models import continuous_indexed
 
 _SEED = (1234, 5678)
@@ -62,7 +69,6 @@ class _ShiftedPrior:
     return self._prior.prob(x + tf.cast(self._offset, self.dtype))
 
   def _tails(self, tail_mass):
-    from tensorcoder.distributions import helpers  # pylint: disable=g-import-not-at-top
     lower = helpers.lower_tail(self._prior, tail_mass)
     upper = helpers.upper_tail(self._prior, tail_mass)
     offset = tf.cast(self._offset, self.dtype)
@@ -76,9 +82,51 @@ class _ShiftedPrior:
     return self._tails(tail_mass)[1]
 
 
+class _UniversalQuantization:
+  """What the universal models add to their batched or indexed base: the
+  dither levels, their table rows and their quantization offsets.
+
+  The host class calls ``_set_num_noise_levels`` before it builds tables,
+  and gives each table's row count per dither level (``_rows_per_level``).
+  """
+
+  # Universal quantization rounds in float32, the dtype decompress adds the
+  # dither in.
+  _rounding_dtype = tf.float32
+
+  def _set_num_noise_levels(self, num_noise_levels: int) -> None:
+    if int(num_noise_levels) < 1:
+      raise ValueError(f"num_noise_levels must be positive, got "
+                       f"{num_noise_levels}")
+    self._num_noise_levels = int(num_noise_levels)
+
+  @property
+  def num_noise_levels(self) -> int:
+    return self._num_noise_levels
+
+  def _rows_per_level(self) -> int:
+    raise NotImplementedError
+
+  def _dither(self, shape: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """``(offset, row_shift)`` of a tensor of ``shape``: the float32 dither
+    of each element and the int32 first table row of its dither level."""
+    levels = noise_levels(shape, self._num_noise_levels)
+    return (level_offsets(levels, self._num_noise_levels),
+            levels * self._rows_per_level())
+
+  def _dithered_tables(self, prior, batch_dims: list):
+    """Tables of a prior whose batch shape is ``batch_dims``, one set of
+    rows per dither level. Rows: level-major, then the prior's elements."""
+    levels = self._num_noise_levels
+    offsets = level_offsets(tf.range(levels), levels, prior.dtype)
+    offsets = tf.reshape(offsets, [levels] + [1] * len(batch_dims))
+    batch = tf.constant([levels] + list(batch_dims), tf.int32)
+    return self._build_tables(_ShiftedPrior(prior, offsets, batch))
+
+
 @keras.saving.register_keras_serializable(package="tensorcoder")
 class UniversalBatchedEntropyModel(
-    continuous_base.ContinuousEntropyModelBase):
+    _UniversalQuantization, continuous_batched.BatchedEntropyModelBase):
   """Batched entropy model with universal quantization.
 
   Arguments as :class:`ContinuousBatchedEntropyModel`, plus
@@ -94,108 +142,41 @@ class UniversalBatchedEntropyModel(
                num_noise_levels: int = 15, decode_sanity_check: bool = True,
                laplace_tail_mass: float = 0.0, name: Optional[str] = None,
                **kwargs):
-    if prior is None and prior_shape is None:
-      raise ValueError("give a prior, or prior_shape with the tables")
     super().__init__(
-        prior=prior, coding_rank=coding_rank, compression=compression,
-        stateless=stateless, expected_grads=expected_grads,
-        tail_mass=tail_mass, range_coder_precision=range_coder_precision,
+        prior=prior, coding_rank=coding_rank, prior_shape=prior_shape,
+        compression=compression, stateless=stateless,
+        expected_grads=expected_grads, tail_mass=tail_mass,
+        range_coder_precision=range_coder_precision,
         bottleneck_dtype=bottleneck_dtype,
-        laplace_tail_mass=laplace_tail_mass, name=name, **kwargs)
-    self._prior_shape = tf.TensorShape(
-        prior.batch_shape if prior is not None else prior_shape)
-    if self.coding_rank < self._prior_shape.rank:
-      raise ValueError(f"coding_rank ({self.coding_rank}) must be at least "
-                       f"the prior's rank ({self._prior_shape.rank})")
-    if int(num_noise_levels) < 1:
-      raise ValueError(f"num_noise_levels must be positive, got "
-                       f"{num_noise_levels}")
-    self._num_noise_levels = int(num_noise_levels)
-    self._decode_sanity_check = bool(decode_sanity_check)
+        laplace_tail_mass=laplace_tail_mass, name=name,
+        decode_sanity_check=decode_sanity_check, **kwargs)
+    self._set_num_noise_levels(num_noise_levels)
     self._init_tables(cdf, cdf_offset, cdf_shapes)
 
-  @property
-  def prior_shape(self) -> tf.TensorShape:
-    return self._prior_shape
-
-  @property
-  def num_noise_levels(self) -> int:
-    return self._num_noise_levels
+  def _rows_per_level(self) -> int:
+    return max(1, self._prior_shape.num_elements())
 
   def _tables_from_prior(self):
-    levels = self._num_noise_levels
-    prior_shape = self._prior_shape.as_list()
-    offsets = level_offsets(tf.range(levels), levels, self.prior.dtype)
-    offsets = tf.reshape(offsets, [levels] + [1] * len(prior_shape))
-    batch = tf.constant([levels] + prior_shape, tf.int32)
-    # Rows: level-major, then the prior's elements.
-    return self._build_tables(_ShiftedPrior(self.prior, offsets, batch))
+    return self._dithered_tables(self.prior, self._prior_shape.as_list())
 
-  def _levels_and_rows(self, shape: tf.Tensor):
-    """Dither offsets and table rows for a bottleneck of ``shape``."""
-    levels = noise_levels(shape, self._num_noise_levels)
-    size = max(1, self._prior_shape.num_elements())
+  def _grid(self, shape: tf.Tensor):
+    """The dither of each element, and its row: its level's rows, then its
+    element of the prior."""
+    offset, shift = self._dither(shape)
     element = tf.broadcast_to(
-        tf.reshape(tf.range(size), self._prior_shape), shape)
-    rows = levels * size + element
-    return level_offsets(levels, self._num_noise_levels), rows
-
-  def _convert(self, bottleneck, prior_shape=None) -> tf.Tensor:
-    return super()._convert(bottleneck, self._prior_shape)
-
-  def call(self, bottleneck, training=True):
-    """``(perturbed, bits)``: uniform noise in training; the universally
-    quantized value and its coded rate otherwise."""
-    return self._perturb_or_quantize(self.prior, self._convert(bottleneck),
-                                     training, self.quantize)
-
-  def quantize(self, bottleneck) -> tf.Tensor:
-    """``round(x - u) + u`` with the shared dither u (straight through)."""
-    bottleneck = self._convert(bottleneck)
-    offset, _ = self._levels_and_rows(tf.shape(bottleneck))
-    x = tf.cast(bottleneck, tf.float32)
-    from tensorcoder.ops import round_ops  # pylint: disable=g-import-not-at-top
-    return tf.cast(round_ops.round_st(x, offset), self.bottleneck_dtype)
-
-  def compress(self, bottleneck) -> tf.Tensor:
-    """Codes ``round(x - u)`` into one string per coding unit."""
-    self._check_compression()
-    bottleneck = self._convert(bottleneck)
-    shape = tf.shape(bottleneck)
-    offset, rows = self._levels_and_rows(shape)
-    values = continuous_base.as_coding_float(bottleneck)
-    values -= tf.cast(offset, values.dtype)
-    flat = tf.concat([shape[:tf.rank(bottleneck) - self.coding_rank], [-1]],
-                     0)
-    return self._encode_units(tf.reshape(values, flat),
-                              tf.reshape(rows, flat))
-
-  def decompress(self, strings, broadcast_shape) -> tf.Tensor:
-    """Decodes ``compress``'s strings into ``round(x - u) + u``."""
-    self._check_compression()
-    strings = tf.convert_to_tensor(strings, tf.string)
-    broadcast_shape = tf.convert_to_tensor(broadcast_shape, tf.int32)
-    shape = tf.concat([tf.shape(strings), broadcast_shape,
-                       tf.constant(self._prior_shape.as_list(), tf.int32)], 0)
-    offset, rows = self._levels_and_rows(shape)
-    count = tf.reduce_prod(shape[tf.rank(strings):])
-    flat_rows = tf.reshape(rows, tf.concat([tf.shape(strings), [count]], 0))
-    values = self._decode_units(strings, count, flat_rows,
-                                check=self._decode_sanity_check)
-    values = tf.reshape(values, shape) + offset
-    return tf.cast(values, self.bottleneck_dtype)
+        tf.reshape(tf.range(self._rows_per_level()), self._prior_shape),
+        shape)
+    return offset, shift + element
 
   def get_config(self) -> dict:
     config = super().get_config()
-    config.update(prior_shape=self._prior_shape.as_list(),
-                  num_noise_levels=self._num_noise_levels,
-                  decode_sanity_check=self._decode_sanity_check)
+    config.update(num_noise_levels=self._num_noise_levels)
     return config
 
 
 @keras.saving.register_keras_serializable(package="tensorcoder")
 class UniversalIndexedEntropyModel(
-    continuous_indexed.ContinuousIndexedEntropyModel):
+    _UniversalQuantization, continuous_indexed.ContinuousIndexedEntropyModel):
   """Indexed entropy model with universal quantization.
 
   Arguments as :class:`ContinuousIndexedEntropyModel`, plus
@@ -207,80 +188,23 @@ class UniversalIndexedEntropyModel(
   def __init__(self, prior_fn=None, index_ranges=None, parameter_fns=None,
                coding_rank: Optional[int] = None, channel_axis=-1,
                num_noise_levels: int = 15, **kwargs):
-    if int(num_noise_levels) < 1:
-      raise ValueError(f"num_noise_levels must be positive, got "
-                       f"{num_noise_levels}")
-    self._num_noise_levels_init = int(num_noise_levels)
+    # The indexed constructor builds the tables, which need the levels.
+    self._set_num_noise_levels(num_noise_levels)
     super().__init__(prior_fn=prior_fn, index_ranges=index_ranges,
                      parameter_fns=parameter_fns, coding_rank=coding_rank,
                      channel_axis=channel_axis, **kwargs)
 
-  @property
-  def num_noise_levels(self) -> int:
-    return self._num_noise_levels_init
+  def _rows_per_level(self) -> int:
+    return int(np.prod(self._index_ranges))
 
   def _tables_from_prior(self):
-    levels = self._num_noise_levels_init
     prior = self._make_prior(self._index_grid())  # May run eagerly.
-    offsets = level_offsets(tf.range(levels), levels, prior.dtype)
-    offsets = tf.reshape(offsets, [levels] + [1] * len(self._index_ranges))
-    batch = tf.constant([levels] + list(self._index_ranges), tf.int32)
-    return self._build_tables(_ShiftedPrior(prior, offsets, batch))
+    return self._dithered_tables(prior, list(self._index_ranges))
 
   def _tables_per_index(self) -> int:
-    return self._num_noise_levels_init
-
-  def quantize(self, bottleneck) -> tf.Tensor:
-    bottleneck = self._convert(bottleneck)
-    offset = level_offsets(
-        noise_levels(tf.shape(bottleneck), self._num_noise_levels_init),
-        self._num_noise_levels_init)
-    from tensorcoder.ops import round_ops  # pylint: disable=g-import-not-at-top
-    return tf.cast(round_ops.round_st(tf.cast(bottleneck, tf.float32), offset),
-                   self.bottleneck_dtype)
-
-  def _level_rows(self, indexes: tf.Tensor, shape: tf.Tensor):
-    """Dither levels of a tensor of ``shape`` and the table rows of its
-    (level, index) pairs, with the assertions that guard the indexes."""
-    rows, checks = self._row_indexes(indexes)
-    levels = noise_levels(shape, self._num_noise_levels_init)
-    per_level = int(np.prod(self._index_ranges))
-    with tf.control_dependencies(checks):
-      rows = tf.broadcast_to(rows, shape) + levels * per_level
-    return levels, rows
-
-  def compress(self, bottleneck, indexes) -> tf.Tensor:
-    """Codes ``round(x - u)`` with the rows of (dither level, index)."""
-    self._check_compression()
-    bottleneck = self._convert(bottleneck)
-    indexes = tf.convert_to_tensor(indexes)
-    self._check_index_shape(bottleneck, indexes)
-    shape = tf.shape(bottleneck)
-    levels, rows = self._level_rows(indexes, shape)
-    values = continuous_base.as_coding_float(bottleneck)
-    values -= tf.cast(level_offsets(levels, self._num_noise_levels_init),
-                      values.dtype)
-    flat = tf.concat([shape[:tf.rank(bottleneck) - self.coding_rank], [-1]],
-                     0)
-    return self._encode_units(tf.reshape(values, flat),
-                              tf.reshape(rows, flat))
-
-  def decompress(self, strings, indexes) -> tf.Tensor:
-    """Decodes ``compress``'s strings into ``round(x - u) + u``."""
-    self._check_compression()
-    strings = tf.convert_to_tensor(strings, tf.string)
-    indexes = tf.convert_to_tensor(indexes)
-    shape = tf.shape(self._row_indexes(indexes)[0])
-    levels, rows = self._level_rows(indexes, shape)
-    count = tf.reduce_prod(shape[tf.rank(strings):])
-    flat = tf.reshape(rows, tf.concat([tf.shape(strings), [count]], 0))
-    values = self._decode_units(strings, count, flat,
-                                check=self.decode_sanity_check)
-    values = tf.reshape(values, shape) + level_offsets(
-        levels, self._num_noise_levels_init)
-    return tf.cast(values, self.bottleneck_dtype)
+    return self._num_noise_levels
 
   def get_config(self) -> dict:
     config = super().get_config()
-    config["num_noise_levels"] = self._num_noise_levels_init
+    config["num_noise_levels"] = self._num_noise_levels
     return config
