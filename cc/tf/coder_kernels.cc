@@ -140,12 +140,7 @@ class RangeCoderOpBase : public OpKernel {
   explicit RangeCoderOpBase(OpKernelConstruction* context)
       : OpKernel(context) {
     OP_REQUIRES_OK(context, GetPrecisionAttr(context, &precision_));
-    // TFC skipped checks at debug_level 0; tensorcoder always checks.
-    int debug_level;
-    OP_REQUIRES_OK(context, context->GetAttr("debug_level", &debug_level));
-    OP_REQUIRES(context, debug_level == 0 || debug_level == 1,
-                errors::InvalidArgument("`debug_level` must be 0 or 1, got ",
-                                        debug_level));
+    OP_REQUIRES_OK(context, CheckDebugLevelAttr(context));
   }
 
  protected:

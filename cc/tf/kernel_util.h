@@ -77,6 +77,20 @@ inline absl::Status GetPrecisionAttr(tensorflow::OpKernelConstruction* context,
   return ToTf(CheckPrecision(*precision));
 }
 
+// Reads TFC's `debug_level` attribute, which must be 0 or 1. TFC skipped
+// its checks at 0; tensorcoder always checks (a pass over the tables), so
+// both levels behave the same.
+inline absl::Status CheckDebugLevelAttr(
+    tensorflow::OpKernelConstruction* context) {
+  int debug_level;
+  TF_RETURN_IF_ERROR(context->GetAttr("debug_level", &debug_level));
+  if (debug_level != 0 && debug_level != 1) {
+    return absl::InvalidArgumentError(
+        StrCat("`debug_level` must be 0 or 1, got ", debug_level));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace tensorcoder
 
 #endif  // TENSORCODER_CC_TF_KERNEL_UTIL_H_

@@ -73,13 +73,7 @@ class UnboundedIndexOpBase : public OpKernel {
                    context->GetAttr("overflow_width", &overflow_width_));
     OP_REQUIRES_OK(context, ToTf(ValidateUnboundedIndexAttrs(
                                 precision_, overflow_width_)));
-    // TFC skipped the value checks at debug_level 0; tensorcoder always
-    // runs them (they cost a pass over the tables).
-    int debug_level;
-    OP_REQUIRES_OK(context, context->GetAttr("debug_level", &debug_level));
-    OP_REQUIRES(context, debug_level == 0 || debug_level == 1,
-                errors::InvalidArgument("`debug_level` must be 0 or 1: ",
-                                        debug_level));
+    OP_REQUIRES_OK(context, CheckDebugLevelAttr(context));
   }
 
  protected:
