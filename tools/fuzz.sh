@@ -34,9 +34,10 @@ declare -A SOURCES=(
   [run_length]="status bit_coder run_length_coder"
   [cdf_table]="status cdf_table range_decoder range_encoder"
   [pmf_to_cdf]="status cdf_table parallel pmf_to_cdf"
+  [unit_decoder]="status cdf_table parallel range_decoder range_encoder unit_decoder unit_encoder"
 )
 HARNESSES=(range_decoder range_encoder tensor_file bit_coder run_length
-           cdf_table pmf_to_cdf)
+           cdf_table pmf_to_cdf unit_decoder)
 
 CXXFLAGS=(-std=c++17 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -I"$ROOT")
 FUZZ_SANITIZERS=(-fsanitize=address,undefined -fno-sanitize-recover=all)

@@ -326,6 +326,81 @@ void RangeEncoderSeeds(Folder* folder) {
 }
 
 // ---------------------------------------------------------------------------
+// unit_decoder: encoder output (cc/unit_encoder.h) in the harness's layout.
+
+void UnitDecoderSeeds(Folder* folder) {
+  std::mt19937 rng(5);
+  const std::vector<std::vector<Row>> tables = SeedTables();
+  int k = 0;
+  for (size_t t = 0; t < tables.size(); t += 2) {
+    const std::vector<Row>& rows = tables[t];
+    for (const uint8_t flags : {0, 1, 2, 4, 5}) {
+      const bool indexed = flags & 1;
+      const size_t num_units = (flags & 4) ? 2 : 1;
+      const uint16_t count = static_cast<uint16_t>(1 + rng() % 200);
+      Bytes seed(1, static_cast<char>(flags));
+      seed += TableBytes(rows);
+      std::vector<int32_t> offsets(rows.size());
+      for (int32_t& o : offsets) {
+        o = static_cast<int32_t>(rng() % 201) - 100;
+        Put<uint32_t>(&seed, static_cast<uint32_t>(o));
+      }
+      Put<uint16_t>(&seed, count);
+      std::vector<int32_t> pattern;
+      if (indexed) {
+        pattern.resize(1 + rng() % 4);
+        seed.push_back(static_cast<char>(pattern.size() - 1));
+        for (int32_t& p : pattern) {
+          p = static_cast<int32_t>(rng() % rows.size());
+          seed.push_back(static_cast<char>(p));
+        }
+      }
+      std::vector<int32_t> indexes(num_units * count);
+      for (size_t i = 0; i < indexes.size(); ++i) {
+        indexes[i] = indexed ? pattern[i % pattern.size()]
+                             : static_cast<int32_t>((i % count) % rows.size());
+      }
+      std::vector<int32_t> values = RandomValues(&rng, rows, indexes);
+      for (size_t i = 0; i < values.size(); ++i) {
+        const int64_t sum = int64_t{values[i]} + offsets[indexes[i]];
+        values[i] = sum < std::numeric_limits<int32_t>::min() ||
+                            sum > std::numeric_limits<int32_t>::max()
+                        ? offsets[indexes[i]]
+                        : static_cast<int32_t>(sum);
+      }
+      std::vector<int32_t> lookup;
+      size_t width;
+      const CdfTable table = MakeTable(rows, &lookup, &width);
+      std::vector<std::string> strings;
+      const Status status = EncodeUnits(
+          table, offsets.data(), values.data(), num_units,
+          indexed ? indexes.data() : nullptr, count, SerialRunner(), &strings);
+      if (!status.ok()) Die(status.ToString());
+      if (num_units == 2) Put<uint16_t>(&seed, static_cast<uint16_t>(strings[0].size()));
+      for (const std::string& s : strings) seed += s;
+      if (seed.size() > 4096) continue;
+      folder->Write(StrCat("gen-", k++, "-flags", int{flags}), seed);
+    }
+  }
+  // A chunked unit: 2^17 + 3 values of a near-certain symbol, channel mode.
+  const std::vector<Row> certain = {Row{15, false, {0, 32767, 32768}}};
+  Bytes seed(1, static_cast<char>(31 << 3));
+  seed += TableBytes(certain);
+  Put<uint32_t>(&seed, 0);
+  Put<uint16_t>(&seed, 3);
+  std::vector<int32_t> lookup;
+  size_t width;
+  const CdfTable table = MakeTable(certain, &lookup, &width);
+  const std::vector<int32_t> zeros((size_t{1} << 17) + 3, 0);
+  const int32_t offset = 0;
+  std::vector<std::string> strings;
+  const Status status = EncodeUnits(table, &offset, zeros.data(), 1, nullptr,
+                                    zeros.size(), SerialRunner(), &strings);
+  if (!status.ok()) Die(status.ToString());
+  folder->Write(StrCat("gen-", k++, "-chunked"), seed + strings[0]);
+}
+
+// ---------------------------------------------------------------------------
 // tensor_file.
 
 // A tensor file body (no checksum), one string per slice of the first axis
@@ -696,6 +771,7 @@ int main(int argc, char** argv) {
   { Folder f(root, "range_decoder"); RangeDecoderSeeds(&f); }
   { Folder f(root, "range_encoder"); RangeEncoderSeeds(&f); }
   { Folder f(root, "tensor_file"); TensorFileSeeds(&f, golden); }
+  { Folder f(root, "unit_decoder"); UnitDecoderSeeds(&f); }
   { Folder f(root, "bit_coder"); BitCoderSeeds(&f); }
   { Folder f(root, "run_length"); RunLengthSeeds(&f, golden); }
   { Folder f(root, "cdf_table"); CdfTableSeeds(&f, golden); }

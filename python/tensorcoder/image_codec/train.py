@@ -1,30 +1,55 @@
-"""Training of the image codec: random patches, the rate-distortion loss,
-a progress bar, checkpoints, resumption, and the frozen final model.
+"""Training of the image codec with ``model.fit`` under ``tf.distribute``.
 
-    tensorcoder train --data builtin --model-dir runs/hp --steps 20000
+    tensorcoder train --data ../shared/datasets/bsds500 --model-dir runs/hp \\
+        --steps 200000 --patch-size 256 --batch-size 8
 
-writes ``runs/hp/checkpoint*`` every ``--checkpoint-every`` steps (a run
-started again with the same ``--model-dir`` resumes from the latest) and,
-at the end, ``runs/hp/model.keras``: the trained model with frozen
-range-coding tables, ready for ``compress``/``decompress``.
+* Input: ``data.training_dataset`` (tf.data: files decoded in parallel,
+  random crops and flips, prefetch) over the images ``--data`` names, less
+  ``--validation-images`` held aside (default: a tenth, at most 16).
+* Distribution: ``MultiWorkerMirroredStrategy`` when ``TF_CONFIG`` is set
+  (each worker runs the same command; ``--batch-size`` is the global batch),
+  else ``MirroredStrategy`` over the local devices.
+* Optimizer: Adam with a piecewise-constant learning rate: ``--learning-rate``
+  for the first 80% of ``--steps``, a tenth of it for the last 20%.
+* A Keras epoch is ``--checkpoint-every`` steps; ``--steps`` is the total.
+  At the end of each full epoch ``BackupAndRestore`` writes
+  ``MODEL_DIR/backup/``: a run started again with the same ``--model-dir``
+  resumes from it (also after a finished run, to train it longer); the data
+  stream continues where it was.
+* Validation: at the end of the epochs in which a multiple of
+  ``--validate-every`` steps is passed, and at the end, the mean bpp and
+  PSNR of the held-aside images (whole images center-cropped to multiples of
+  64) from the model's own rate and distortion terms in evaluation mode
+  (rounded latents, bits from the prior; no range coding), shown by the
+  progress bar as ``val_bpp``/``val_psnr``.
+* Progress: Keras' progress bar; TensorBoard logs in ``MODEL_DIR/logs`` when
+  tensorboard is installed.
+* Output: ``MODEL_DIR/model.keras``, written atomically by the chief (the
+  worker with index 0) only: the trained model with frozen range-coding
+  tables, ready for ``compress``/``decompress``. Other workers write only in
+  a temporary folder, removed at the end.
+
+Training is deterministic for a ``--seed`` (weights, crops, file order).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
+import math
 import os
+import shutil
 import sys
-import time
-from typing import Optional, Sequence
-
-import numpy as np
+import tempfile
+from typing import Callable, Optional, Sequence
 
 from tensorcoder import _atomic
 
 
 @dataclasses.dataclass
 class TrainConfig:
+  """What ``tensorcoder train`` takes (see ``add_arguments``)."""
   data: Sequence[str] = ("builtin",)
   model_dir: str = "tensorcoder_model"
   steps: int = 10000
@@ -37,114 +62,279 @@ class TrainConfig:
   num_filters: int = 64
   num_latents: int = 96
   num_hyper_filters: int = 64
+  # None: a tenth of the images, at most 16.
+  validation_images: Optional[int] = None
+  validate_every: int = 1000
 
 
-def _progress(step: int, total: int, terms: dict, rate: float,
-              stream=sys.stderr) -> None:
-  width = 24
-  done = int(width * step / max(total, 1))
-  bar = "#" * done + "." * (width - done)
-  stream.write(f"\r[{bar}] {step}/{total} loss {terms['loss']:.4f} "
-               f"bpp {terms['bpp']:.4f} PSNR {terms['psnr']:.2f} dB "
-               f"{rate:.2f} steps/s ")
-  stream.flush()
+def learning_rate_schedule(learning_rate: float, steps: int):
+  """``learning_rate`` for the first 80% of ``steps``, then a tenth."""
+  import keras  # pylint: disable=g-import-not-at-top
+  return keras.optimizers.schedules.PiecewiseConstantDecay(
+      [max(int(0.8 * steps), 1)], [learning_rate, learning_rate / 10])
 
 
-def train(config: TrainConfig, log=print) -> str:
-  """Trains (or resumes) and returns the path of the final model file."""
+def _step(model) -> int:
+  """The optimizer steps made so far."""
+  return int(model.optimizer.iterations.numpy())
+
+
+def make_strategy():
+  """``MultiWorkerMirroredStrategy`` if ``TF_CONFIG`` is set, else
+  ``MirroredStrategy`` over the local devices."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  tf_config = os.environ.get("TF_CONFIG")
+  if tf_config:
+    try:
+      json.loads(tf_config)
+    except ValueError as error:
+      raise ValueError(f"TF_CONFIG is not valid JSON ({error})") from error
+    return tf.distribute.MultiWorkerMirroredStrategy()
+  return tf.distribute.MirroredStrategy()
+
+
+def is_chief(strategy) -> bool:
+  """Whether this task writes the outputs: the only one, the ``chief``, or
+  worker 0 of a cluster without a chief."""
+  resolver = getattr(strategy, "cluster_resolver", None)
+  if resolver is None or not resolver.task_type:
+    return True
+  if resolver.task_type == "chief":
+    return True
+  has_chief = "chief" in resolver.cluster_spec().as_dict()
+  return resolver.task_type == "worker" and resolver.task_id == 0 and (
+      not has_chief)
+
+
+def _callbacks(config: TrainConfig, backup_dir: str, write_dir: str,
+               validation, chief: bool) -> list:
+  """The Keras callbacks of a run (built lazily: keras is imported late)."""
   import keras  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from tensorcoder.image_codec import images as image_io  # pylint: disable=g-import-not-at-top
+
+  class StopAtStep(keras.callbacks.Callback):
+    """Stops when the optimizer has made ``config.steps`` steps (the last
+    epoch may be partial)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+      if _step(self.model) >= config.steps:
+        self.model.stop_training = True
+
+  class Backup(keras.callbacks.BackupAndRestore):
+    """``BackupAndRestore`` that keeps its backup after training (to train
+    longer later) and backs up full epochs only, so that the restored epoch
+    number is always the optimizer step / ``checkpoint_every``."""
+
+    def __init__(self):
+      super().__init__(backup_dir, save_freq="epoch", delete_checkpoint=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+      finite = math.isfinite((logs or {}).get("loss", 0.0))
+      if finite and _step(self.model) % config.checkpoint_every == 0:
+        super().on_epoch_end(epoch, logs)
+
+  class Validation(keras.callbacks.Callback):
+    """Mean bpp and PSNR of the held-aside images, added to the epoch logs
+    as ``val_bpp`` and ``val_psnr``."""
+
+    def __init__(self):
+      super().__init__()
+      self._last = None
+      self._terms = None
+
+    def on_train_begin(self, logs=None):
+      self._last = _step(self.model)
+      self._terms = tf.function(
+          lambda image: self.model.rd_loss(image, training=False),
+          reduce_retracing=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+      step = _step(self.model)
+      due = (step // config.validate_every > self._last // config.validate_every
+             or step >= config.steps)
+      if not due or logs is None:
+        return
+      self._last = step
+      bpp, psnr = [], []
+      for image in validation:
+        terms = self._terms(image)
+        bpp.append(float(terms["bpp"]))
+        psnr.append(float(terms["psnr"]))
+      if bpp:
+        logs["val_bpp"] = sum(bpp) / len(bpp)
+        logs["val_psnr"] = sum(psnr) / len(psnr)
+
+  callbacks = [StopAtStep(), keras.callbacks.TerminateOnNaN(), Backup()]
+  if validation is not None and chief:
+    callbacks.append(Validation())
+  if importlib.util.find_spec("tensorboard") is not None:
+    callbacks.append(keras.callbacks.TensorBoard(
+        os.path.join(write_dir, "logs"), write_graph=False))
+  return callbacks
+
+
+def train(config: TrainConfig, log: Callable[[str], None] = print) -> str:
+  """Trains (or resumes) and returns the path of the final model file.
+
+  Raises:
+    ValueError: bad settings or data (nothing is written then).
+    FloatingPointError: the loss became NaN or infinite (the backup of the
+      last good epoch is kept; no model file is written).
+  """
+  from tensorcoder.image_codec import data  # pylint: disable=g-import-not-at-top
   from tensorcoder.models.hyperprior import HyperpriorCodec  # pylint: disable=g-import-not-at-top
 
   if config.steps < 0 or config.batch_size < 1 or config.patch_size < 64:
     raise ValueError("need steps >= 0, batch_size >= 1, patch_size >= 64")
+  if config.checkpoint_every < 1 or config.validate_every < 1:
+    raise ValueError("need checkpoint_every >= 1 and validate_every >= 1")
   if config.patch_size % HyperpriorCodec.factor:
     raise ValueError(f"patch_size must be a multiple of "
                      f"{HyperpriorCodec.factor}")
-  paths = image_io.expand(config.data)
-  pictures = [image_io.load(p) for p in paths]
-  os.makedirs(config.model_dir, exist_ok=True)  # Only once inputs are good.
-  log(f"training on {len(pictures)} images: "
-      f"{', '.join(os.path.basename(p) for p in paths)}")
+  # All inputs are checked before the strategy starts or anything is written.
+  files = data.image_files(config.data)
+  sizes = dict(zip(files, data.image_sizes(files)))
+  held = config.validation_images
+  if held is None:
+    held = min(16, len(files) // 10)
+  training, validation = data.split_validation(files, held, config.seed)
+  small = [f for f in training if min(sizes[f]) < config.patch_size]
+  training = [f for f in training if f not in small]
+  if not training:
+    raise ValueError(f"no training image is at least {config.patch_size}x"
+                     f"{config.patch_size} pixels (the patch size)")
+
+  # TF ops may run only once the (multi-worker) strategy exists.
+  strategy = make_strategy()
+  replicas = strategy.num_replicas_in_sync
+  if config.batch_size % replicas:
+    raise ValueError(f"batch_size {config.batch_size} is not a multiple of "
+                     f"the {replicas} replicas")
+  chief = is_chief(strategy)
+  # Only the chief writes into the model folder (as TF recommends).
+  write_dir = config.model_dir if chief else tempfile.mkdtemp(
+      prefix="tensorcoder_worker_")
+  backup_dir = os.path.join(write_dir, "backup")
+  try:
+    if chief:
+      os.makedirs(config.model_dir, exist_ok=True)
+    else:  # Restore from the chief's backup, back up into the temp folder.
+      shared = os.path.join(config.model_dir, "backup")
+      if os.path.isdir(shared):
+        shutil.copytree(shared, backup_dir)
+    log(f"training on {len(training)} images"
+        + (f", validating on {len(validation)}" if validation else "")
+        + (f"; skipped {len(small)} smaller than the patch" if small else "")
+        + f"; {replicas} replica(s)"
+        + ("" if chief else " (not the chief: writes nothing)"))
+    return _fit(config, strategy, chief, write_dir, backup_dir, training,
+                validation, log)
+  finally:
+    if not chief:
+      shutil.rmtree(write_dir, ignore_errors=True)
+
+
+def _fit(config: TrainConfig, strategy, chief: bool, write_dir: str,
+         backup_dir: str, training: list, validation: list,
+         log: Callable[[str], None]) -> str:
+  """Builds the model, fits it and (chief) saves the final model."""
+  import keras  # pylint: disable=g-import-not-at-top
+  from tensorcoder.image_codec import data  # pylint: disable=g-import-not-at-top
+  from tensorcoder.models.hyperprior import HyperpriorCodec  # pylint: disable=g-import-not-at-top
 
   keras.utils.set_random_seed(config.seed)
-  model = HyperpriorCodec(num_filters=config.num_filters,
-                          num_latents=config.num_latents,
-                          num_hyper_filters=config.num_hyper_filters,
-                          lmbda=config.lmbda)
-  model.build()
-  optimizer = keras.optimizers.Adam(config.learning_rate)
-  optimizer.build(model.trainable_variables)
-  step = tf.Variable(0, dtype=tf.int64, trainable=False)
-  checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer,
-                                   step=step)
-  manager = tf.train.CheckpointManager(checkpoint, config.model_dir,
-                                       max_to_keep=2)
-  if manager.latest_checkpoint:
-    checkpoint.restore(manager.latest_checkpoint).expect_partial()
-    log(f"resumed from {manager.latest_checkpoint} at step {int(step)}")
-  with open(os.path.join(config.model_dir, "train_config.json"), "w") as f:
-    json.dump(dataclasses.asdict(config), f, indent=2, default=list)
+  settings = dict(num_filters=config.num_filters,
+                  num_latents=config.num_latents,
+                  num_hyper_filters=config.num_hyper_filters,
+                  lmbda=config.lmbda)
+  with strategy.scope():
+    model = HyperpriorCodec(**settings)
+    model.build()
+    model.compile(optimizer=keras.optimizers.Adam(
+        learning_rate_schedule(config.learning_rate, config.steps)),
+                  jit_compile=False)
+    model.optimizer.build(model.trainable_variables)
+  weights = os.path.join(backup_dir, "latest.weights.h5")
+  if os.path.exists(weights):
+    # BackupAndRestore restores it too; the step is needed here, to start
+    # the data stream where it was.
+    model.load_weights(weights)
+  start = _step(model)
+  if start >= config.steps > 0:
+    log(f"the backup is at step {start}, not before --steps {config.steps}: "
+        "nothing to train")
+  elif start:
+    log(f"resumed from {os.path.join(config.model_dir, 'backup')} at step "
+        f"{start}")
+  if chief:
+    _atomic.write_bytes_atomically(
+        os.path.join(config.model_dir, "train_config.json"),
+        json.dumps(dataclasses.asdict(config), indent=2,
+                   default=list).encode())
 
-  variables = model.trainable_variables
+  def dataset_fn(context):
+    return data.training_dataset(
+        training, config.patch_size, config.batch_size, config.seed,
+        start_step=start, num_shards=context.num_input_pipelines,
+        shard_index=context.input_pipeline_id,
+        replica_batch_size=context.get_per_replica_batch_size(
+            config.batch_size))
 
-  @tf.function(jit_compile=False, reduce_retracing=True)
-  def train_step(batch):
-    with tf.GradientTape() as tape:
-      terms = model.rd_loss(batch, training=True)
-    gradients = tape.gradient(terms["loss"], variables)
-    optimizer.apply_gradients(zip(gradients, variables))
-    return terms
-
-  rng = np.random.default_rng(config.seed + int(step))
-  start, start_step = time.time(), int(step)
-  smoothed = None
-  while int(step) < config.steps:
-    batch = image_io.random_patches(pictures, config.patch_size,
-                                    config.batch_size, rng)
-    terms = {k: float(v) for k, v in train_step(tf.constant(batch)).items()}
-    if not np.isfinite(terms["loss"]):
-      raise FloatingPointError(f"the loss became {terms['loss']} at step "
-                               f"{int(step)}; lower the learning rate")
-    smoothed = terms if smoothed is None else {
-        k: 0.98 * smoothed[k] + 0.02 * terms[k] for k in terms}
-    step.assign_add(1)
-    done = int(step)
-    rate = (done - start_step) / max(time.time() - start, 1e-9)
-    if done % 10 == 0 or done == config.steps:
-      _progress(done, config.steps, smoothed, rate)
-    if done % config.checkpoint_every == 0 or done == config.steps:
-      manager.save(checkpoint_number=done)
-  sys.stderr.write("\n")
-  model.make_coders()
+  dataset = strategy.distribute_datasets_from_function(dataset_fn)
+  checks = (data.validation_dataset(validation, HyperpriorCodec.factor)
+            if validation else None)
+  callbacks = _callbacks(config, backup_dir, write_dir, checks, chief)
+  epochs = -(-config.steps // config.checkpoint_every)
+  if start < config.steps:
+    model.fit(dataset, epochs=epochs, steps_per_epoch=config.checkpoint_every,
+              callbacks=callbacks, verbose=1 if chief else 0, shuffle=False)
+  if model.stop_training and _step(model) < config.steps:
+    raise FloatingPointError(
+        f"the loss became NaN or infinite at step "
+        f"{_step(model)}; lower the learning rate (the "
+        "backup of the last full epoch is kept)")
   path = os.path.join(config.model_dir, "model.keras")
-  _atomic.save_model_atomically(model, path)  # Complete or not at all.
-  log(f"saved {path}")
+  if not chief:
+    return path
+  # A plain copy (no distributed variables, no optimizer) gets the tables.
+  final = HyperpriorCodec(**settings)
+  final.build()
+  final.set_weights(model.get_weights())
+  final.make_coders()
+  _atomic.save_model_atomically(final, path)  # Complete or not at all.
+  log(f"saved {path} after {_step(model)} steps")
   return path
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
   import argparse  # pylint: disable=g-import-not-at-top
-  parser = argparse.ArgumentParser(description=__doc__)
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   add_arguments(parser)
   return run(parser.parse_args(argv))
 
 
 def add_arguments(parser) -> None:
+  """The flags of ``tensorcoder train``."""
   defaults = TrainConfig()
   parser.add_argument("--data", nargs="+", default=list(defaults.data),
-                      help="image folders, globs or files; 'builtin' uses "
-                      "photographs shipped with scikit-image")
-  parser.add_argument("--model-dir", default=defaults.model_dir)
-  parser.add_argument("--steps", type=int, default=defaults.steps)
+                      help="image folders (searched recursively), globs or "
+                      "files; 'builtin' uses photographs shipped with "
+                      "scikit-image")
+  parser.add_argument("--model-dir", default=defaults.model_dir,
+                      help="backup, logs and model.keras; a run started "
+                      "again with the same folder resumes")
+  parser.add_argument("--steps", type=int, default=defaults.steps,
+                      help="total optimizer steps (also when resuming)")
   parser.add_argument("--patch-size", type=int, default=defaults.patch_size)
-  parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+  parser.add_argument("--batch-size", type=int, default=defaults.batch_size,
+                      help="patches per step, all replicas together")
   parser.add_argument("--lmbda", type=float, default=defaults.lmbda)
   parser.add_argument("--learning-rate", type=float,
-                      default=defaults.learning_rate)
+                      default=defaults.learning_rate,
+                      help="for the first 80%% of the steps, then a tenth")
   parser.add_argument("--checkpoint-every", type=int,
-                      default=defaults.checkpoint_every)
+                      default=defaults.checkpoint_every,
+                      help="steps per Keras epoch, each ending in a backup")
   parser.add_argument("--seed", type=int, default=defaults.seed)
   parser.add_argument("--num-filters", type=int,
                       default=defaults.num_filters)
@@ -152,16 +342,26 @@ def add_arguments(parser) -> None:
                       default=defaults.num_latents)
   parser.add_argument("--num-hyper-filters", type=int,
                       default=defaults.num_hyper_filters)
+  parser.add_argument("--validation-images", type=int, default=None,
+                      help="images held aside for validation (default: a "
+                      "tenth, at most 16)")
+  parser.add_argument("--validate-every", type=int,
+                      default=defaults.validate_every,
+                      help="validate at the end of the epoch that passes "
+                      "each multiple of this many steps")
 
 
 def run(args) -> int:
+  """Runs ``tensorcoder train`` with parsed ``args``."""
   config = TrainConfig(
       data=tuple(args.data), model_dir=args.model_dir, steps=args.steps,
       patch_size=args.patch_size, batch_size=args.batch_size,
       lmbda=args.lmbda, learning_rate=args.learning_rate,
       checkpoint_every=args.checkpoint_every, seed=args.seed,
       num_filters=args.num_filters, num_latents=args.num_latents,
-      num_hyper_filters=args.num_hyper_filters)
+      num_hyper_filters=args.num_hyper_filters,
+      validation_images=getattr(args, "validation_images", None),
+      validate_every=getattr(args, "validate_every", 1000))
   train(config)
   return 0
 

@@ -138,17 +138,36 @@ class _Codec(keras.Model):
     self.compile(optimizer=keras.optimizers.Adam(learning_rate))
 
   def train_step(self, data):
+    """One optimizer step on a batch (``model.fit``); returns the batch's
+    rate-distortion terms. Under a ``tf.distribute`` strategy each replica's
+    loss is divided by the number of replicas, as Keras does, since the
+    optimizer sums the replicas' gradients."""
     images = data[0] if isinstance(data, (tuple, list)) else data
     with tf.GradientTape() as tape:
       terms = self.rd_loss(images, training=True)
+      replicas = tf.distribute.get_strategy().num_replicas_in_sync
+      loss = terms["loss"] / tf.cast(replicas, terms["loss"].dtype)
     variables = self.trainable_variables
-    gradients = tape.gradient(terms["loss"], variables)
+    gradients = tape.gradient(loss, variables)
     self.optimizer.apply_gradients(zip(gradients, variables))
-    return terms
+    return self._per_replica_logs(terms)
 
   def test_step(self, data):
     images = data[0] if isinstance(data, (tuple, list)) else data
-    return self.rd_loss(images, training=False)
+    return self._per_replica_logs(self.rd_loss(images, training=False))
+
+  @staticmethod
+  def _per_replica_logs(terms: dict) -> dict:
+    """The terms as ``fit``/``evaluate`` logs. Under a
+    ``MultiWorkerMirroredStrategy`` Keras 3 averages the replicas' logs with
+    ``strategy.reduce(MEAN, value, axis=0)``, which fails on scalars
+    ("Invalid reduction dimension 0", tensorflow/tensorflow#72388): there
+    each term gets a leading axis of 1 (the result is still a scalar)."""
+    strategy = tf.distribute.get_strategy()
+    if isinstance(strategy, (tf.distribute.MultiWorkerMirroredStrategy,
+                             tf.distribute.experimental.MultiWorkerMirroredStrategy)):
+      return {key: tf.reshape(value, [1]) for key, value in terms.items()}
+    return terms
 
 
 @keras.saving.register_keras_serializable(package="tensorcoder")
