@@ -29,9 +29,7 @@ def write_atomically(path: str | os.PathLike,
   try:
     with os.fdopen(descriptor, "wb") as f:
       write(f)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temporary, 0o666 & ~umask)  # As open() would create it.
+    _permissions_of_open(temporary)
     os.replace(temporary, path)
   except OSError as error:
     raise _naming(path, error) from error
@@ -54,12 +52,21 @@ def save_model_atomically(model, path: str | os.PathLike) -> None:
     raise _naming(path, error) from error
   try:
     model.save(temporary, overwrite=True)
+    _permissions_of_open(temporary)
     os.replace(temporary, path)
   except OSError as error:
     raise _naming(path, error) from error
   finally:
     if os.path.exists(temporary):
       os.remove(temporary)
+
+
+def _permissions_of_open(path: str) -> None:
+  """Gives ``path`` (a ``mkstemp`` file, 0600) the permissions ``open()``
+  would have created it with: 0666 less the umask."""
+  umask = os.umask(0)
+  os.umask(umask)
+  os.chmod(path, 0o666 & ~umask)
 
 
 def write_bytes_atomically(path: str | os.PathLike, data: bytes) -> None:

@@ -1,8 +1,11 @@
 """The ``tensorcoder`` command line.
 
-    tensorcoder compress IN.png [OUT.tci] [--model M.keras]
+    tensorcoder compress IN.png [OUT.tci] [--quality N] [--model M.keras]
+    tensorcoder compress IMAGES_OR_FOLDERS... [--output-dir DIR] [--quality N]
     tensorcoder decompress IN.tci [OUT.png] [--model M.keras]
-    tensorcoder evaluate [IMAGES...] [--plot rd.png]   bpp/PSNR/MS-SSIM vs JPEG, WebP
+    tensorcoder decompress TCI_FILES_OR_FOLDERS... [--output-dir DIR]
+    tensorcoder evaluate [IMAGES...] [--plot rd.png]   every quality vs JPEG,
+                                                 WebP, AVIF, with BD-rates
     tensorcoder train --data DIR|GLOB|builtin --model-dir DIR --steps N ...
     tensorcoder main-job [--out DIR]              the README's main job
     tensorcoder demo [--symbols N] [--seed S]    compress synthetic latents
@@ -122,43 +125,72 @@ def _encode_tensor(args: argparse.Namespace) -> int:
   return 0
 
 
-def _compress(args: argparse.Namespace) -> int:
-  from tensorcoder import _atomic  # pylint: disable=g-import-not-at-top
+def _batch(args: argparse.Namespace, compress: bool) -> int:
+  """compress/decompress: one file (errors before TensorFlow starts where
+  possible) or many in one process (a failing file is reported, in one line,
+  and the others go on; exit status 1 if any failed)."""
+  from tensorcoder.image_codec import batch  # pylint: disable=g-import-not-at-top
   from tensorcoder.image_codec import images  # pylint: disable=g-import-not-at-top
-  output = args.output or os.path.splitext(args.input)[0] + ".tci"
-  # Bad inputs and outputs are refused before TensorFlow starts.
-  image = images.load(args.input)
-  _atomic.check_writable(output)
+  jobs = batch.plan(args.files, args.output_dir, compress)
+  batch.check_targets(jobs, args.output_dir)
+  single = len(jobs) == 1
+  if single:  # Bad input is refused before TensorFlow starts.
+    if compress:
+      preloaded = images.load(jobs[0].source)
+    else:
+      from tensorcoder.image_codec import codec  # pylint: disable=g-import-not-at-top
+      preloaded = codec.read_compressed(jobs[0].source)
+      codec.parse(preloaded)
   _start_tensorflow()
   from tensorcoder.image_codec import codec  # pylint: disable=g-import-not-at-top
-  info = codec.compress_image(image, output, args.model)
-  height, width = info["shape"][:2]
-  print(f"{args.input} ({width}x{height}) -> {output}: {info['bytes']} bytes, "
-        f"{info['bpp']:.3f} bpp, {1000 * info['seconds']:.0f} ms")
-  return 0
+  if compress:
+    quality = codec.check_quality(args.quality, args.model)
+
+  def work(job) -> str:
+    if compress:
+      image = preloaded if single else images.load(job.source)
+      info = codec.compress_image(image, job.target, args.model, quality)
+      height, width = info["shape"][:2]
+      level = "" if info["quality"] is None else f", quality {info['quality']}"
+      return (f"{job.source} ({width}x{height}) -> {job.target}: "
+              f"{info['bytes']} bytes, {info['bpp']:.3f} bpp{level}, "
+              f"{1000 * info['seconds']:.0f} ms")
+    data = preloaded if single else codec.read_compressed(job.source)
+    info = codec.decompress_to_file(data, job.target, args.model)
+    height, width = info["shape"][:2]
+    return (f"{job.source} -> {job.target} ({width}x{height}), "
+            f"{1000 * info['seconds']:.0f} ms")
+
+  def fail(job, error) -> None:
+    if single:
+      raise error
+    text = describe(error)
+    if job.source not in text:
+      text = f"{job.source}: {text}"
+    print(f"tensorcoder {args.command}: error: {text}", file=sys.stderr)
+
+  outcome = batch.run(jobs, work, print, fail)
+  if not single:
+    print(f"{outcome.done} of {len(jobs)} files "
+          f"{'compressed' if compress else 'decompressed'} in "
+          f"{outcome.seconds:.1f} s"
+          + (f", {outcome.failed} failed" if outcome.failed else ""))
+  return 1 if outcome.failed else 0
+
+
+def _compress(args: argparse.Namespace) -> int:
+  return _batch(args, compress=True)
 
 
 def _decompress(args: argparse.Namespace) -> int:
-  from tensorcoder import _atomic  # pylint: disable=g-import-not-at-top
-  from tensorcoder.image_codec import codec  # pylint: disable=g-import-not-at-top
-  output = args.output or os.path.splitext(args.input)[0] + ".png"
-  # Bad inputs and outputs are refused before TensorFlow starts.
-  data = codec.read_compressed(args.input)
-  codec.parse(data)
-  _atomic.check_writable(output)
-  _start_tensorflow()
-  info = codec.decompress_to_file(data, output, args.model)
-  height, width = info["shape"][:2]
-  print(f"{args.input} -> {output} ({width}x{height}), "
-        f"{1000 * info['seconds']:.0f} ms")
-  return 0
+  return _batch(args, compress=False)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
   _start_tensorflow()
   from tensorcoder.image_codec import evaluate  # pylint: disable=g-import-not-at-top
   results = evaluate.evaluate(args.images or ["builtin-eval"], args.model,
-                              plot=args.plot)
+                              plot=args.plot, qualities=args.quality)
   print(evaluate.table(results))
   if args.plot:
     print(f"wrote {args.plot}")
@@ -202,30 +234,45 @@ def main(argv: list[str] | None = None) -> int:
   encode.add_argument("--indexes", help=".npy of row indexes (index mode)")
   encode.set_defaults(run=_encode_tensor)
 
-  compress = commands.add_parser("compress", help="compress an image file")
-  compress.add_argument("input")
-  compress.add_argument("output", nargs="?",
-                        help="default: the input with extension .tci")
+  compress = commands.add_parser(
+      "compress", help="compress image files (IN [OUT.tci], or many inputs)")
+  compress.add_argument("files", nargs="+", metavar="FILE",
+                        help="IN.png [OUT.tci], or images, folders and globs "
+                        "(each written as NAME.tci beside it or in "
+                        "--output-dir)")
+  compress.add_argument("--output-dir", help="write the .tci files here")
+  compress.add_argument("--quality", type=int, default=None,
+                        help="quality level of a variable-rate model, 1 "
+                        "(lowest rate) to its number of levels (default: "
+                        "the model's default level)")
   compress.add_argument("--model", help="a .keras model file or a shipped "
-                        "model id (default: the embedded hyperprior-v1)")
+                        "model id (default: the embedded default model)")
   compress.set_defaults(run=_compress)
 
-  decompress = commands.add_parser("decompress",
-                                   help="decompress a .tci file into a PNG")
-  decompress.add_argument("input")
-  decompress.add_argument("output", nargs="?",
-                          help="default: the input with extension .png")
+  decompress = commands.add_parser(
+      "decompress", help="decompress .tci files into PNGs (IN [OUT.png], or "
+      "many inputs)")
+  decompress.add_argument("files", nargs="+", metavar="FILE",
+                          help="IN.tci [OUT.png], or .tci files, folders and "
+                          "globs (each written as NAME.png beside it or in "
+                          "--output-dir)")
+  decompress.add_argument("--output-dir", help="write the PNG files here")
   decompress.add_argument("--model", help="the .keras model that compressed "
-                          "it (default: the shipped model the file names)")
+                          "them (default: the shipped model each file names)")
   decompress.set_defaults(run=_decompress)
 
   evaluate = commands.add_parser(
-      "evaluate", help="bpp, PSNR, MS-SSIM against JPEG and WebP")
+      "evaluate", help="bpp, PSNR, MS-SSIM of every quality level against "
+      "JPEG, WebP and AVIF, with BD-rates")
   evaluate.add_argument("images", nargs="*",
                         help="folders, globs or files (default: the "
                         "held-out sample images)")
   evaluate.add_argument("--model", help="a .keras file or shipped model id")
-  evaluate.add_argument("--plot", help="write an RD plot PNG here")
+  evaluate.add_argument("--quality", type=int, nargs="+", default=None,
+                        help="only these levels (default: every level of a "
+                        "variable-rate model)")
+  evaluate.add_argument("--plot", help="write the RD plot (PSNR and MS-SSIM "
+                        "against bpp) here, as PNG")
   evaluate.set_defaults(run=_evaluate)
 
   train = commands.add_parser("train", help="train an image codec")

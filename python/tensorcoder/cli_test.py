@@ -109,7 +109,7 @@ def test_tensor_commands_round_trip(tmp_path):
      "pickled data|allow_pickle|Failed to interpret"),
     (("encode-tensor", "in_float.npy", "in_float.npy", "out.tct"),
      "must hold integers"),
-    (("compress",), "the following arguments are required: input"),
+    (("compress",), "the following arguments are required: FILE"),
     (("no-such-command",), "invalid choice"),
 ], ids=["missing input", "output folder is a file", "not a .npy",
         "float values", "missing argument", "unknown command"])

@@ -6,6 +6,10 @@ Compressed files name the model that made them: the default's id, or for
 other models the file name and a fingerprint of the weights
 (``model@3f2a...``), so that decoding with a different model, even one whose
 file has the same name, is refused instead of producing a wrong image.
+
+Variable-rate models (``VariableRateHyperpriorCodec``) compress at a quality
+level, 1 (lowest rate) to ``num_qualities``; the level is stored in the file
+(container format version 2), so decoding needs no option.
 """
 
 from __future__ import annotations
@@ -108,8 +112,43 @@ def _model_id(model: str) -> str:
   return f"{name}@{digest.hexdigest()[:16]}"
 
 
-def compress_array(image: np.ndarray, model: Optional[str] = None) -> bytes:
-  """Compresses a uint8 [H, W, 3] image into container bytes."""
+def qualities(model: Optional[str] = None) -> Optional[int]:
+  """The number of quality levels of a variable-rate model (None for a
+  single-rate one)."""
+  return getattr(load_model(model), "num_qualities", None)
+
+
+def check_quality(quality: Optional[int], model: Optional[str] = None
+                  ) -> Optional[int]:
+  """The quality level to compress with: ``quality``, or the model's default
+  for None (None for a single-rate model).
+
+  Raises:
+    ValueError: a quality that is not one of the model's levels, or any
+      quality for a single-rate model.
+  """
+  loaded = load_model(model)
+  levels = getattr(loaded, "num_qualities", None)
+  if levels is None:
+    if quality is not None:
+      raise ValueError(f"model {model_id(model)!r} has a single quality; "
+                       "--quality needs a variable-rate model")
+    return None
+  if quality is None:
+    return int(loaded.default_quality)
+  if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)):
+    raise ValueError(f"the quality must be an integer, got {quality!r}")
+  if not 1 <= quality <= levels:
+    raise ValueError(f"quality {quality} is not a level of model "
+                     f"{model_id(model)!r} (1 to {levels})")
+  return int(quality)
+
+
+def compress_array(image: np.ndarray, model: Optional[str] = None,
+                   quality: Optional[int] = None) -> bytes:
+  """Compresses a uint8 [H, W, 3] image into container bytes, at ``quality``
+  for a variable-rate model (None: its default level; see
+  :func:`check_quality`)."""
   image = np.asarray(image)
   if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
     raise ValueError(f"expected a uint8 [H, W, 3] image, got {image.dtype} "
@@ -119,10 +158,14 @@ def compress_array(image: np.ndarray, model: Optional[str] = None) -> bytes:
   if image.shape[0] * image.shape[1] > images.MAX_PIXELS:
     raise ValueError(f"{image.shape[1]}x{image.shape[0]} is more than the "
                      f"limit of {images.MAX_PIXELS} pixels (MAX_PIXELS)")
-  strings, side_shape = load_model(model).compress(image)
+  quality = check_quality(quality, model)
+  if quality is None:
+    strings, side_shape = load_model(model).compress(image)
+  else:
+    strings, side_shape = load_model(model).compress(image, quality=quality)
   return container.pack(container.CompressedImage(
       model_id(model), image.shape[0], image.shape[1], tuple(side_shape),
-      tuple(strings)))
+      tuple(strings), quality))
 
 
 def parse(data: bytes) -> container.CompressedImage:
@@ -162,38 +205,51 @@ def decompress_bytes(data: bytes, model: Optional[str] = None) -> np.ndarray:
     raise ValueError(f"the file was made with model {parsed.model_id!r}, "
                      f"not with {model_id(model)!r}")
   decoder = load_model(model)
+  levels = getattr(decoder, "num_qualities", None)
   try:
     decoder.check_header(parsed.strings, (parsed.height, parsed.width),
                          parsed.side_shape)
+    if (levels is None) != (parsed.quality is None):
+      raise ValueError(
+          f"a file with {'no' if parsed.quality is None else 'a'} quality "
+          f"level for a {'single' if levels is None else 'variable'}-rate "
+          "model")
+    if levels is not None and parsed.quality > levels:
+      raise ValueError(f"quality {parsed.quality}, but the model has "
+                       f"levels 1 to {levels}")
   except ValueError as error:
     raise container.ContainerError(
         f"corrupted file: the header does not fit the data: {error}"
     ) from error
+  extra = {} if levels is None else dict(quality=parsed.quality)
   try:
     return decoder.decompress(
         list(parsed.strings), (parsed.height, parsed.width),
-        parsed.side_shape)
+        parsed.side_shape, **extra)
   except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as error:
     raise container.ContainerError(
         f"the compressed data does not decode: {error.message}") from error
 
 
-def compress_file(source: str, target: str,
-                  model: Optional[str] = None) -> dict:
+def compress_file(source: str, target: str, model: Optional[str] = None,
+                  quality: Optional[int] = None) -> dict:
   """Compresses an image file; writes ``target`` atomically."""
-  return compress_image(images.load(source), target, model)
+  return compress_image(images.load(source), target, model, quality)
 
 
 def compress_image(image: np.ndarray, target: str,
-                   model: Optional[str] = None) -> dict:
+                   model: Optional[str] = None,
+                   quality: Optional[int] = None) -> dict:
   """Compresses a uint8 [H, W, 3] image into the file ``target``, written
-  atomically; returns its size, bits per pixel and the coding time."""
+  atomically; returns its size, bits per pixel, the quality level (None for
+  a single-rate model) and the coding time."""
   start = time.perf_counter()
-  data = compress_array(image, model)
+  data = compress_array(image, model, quality)
   seconds = time.perf_counter() - start
   images.write_atomically(target, data)
   return dict(bytes=len(data), bpp=8 * len(data) / image.shape[0] /
-              image.shape[1], seconds=seconds, shape=image.shape)
+              image.shape[1], seconds=seconds, shape=image.shape,
+              quality=check_quality(quality, model))
 
 
 def read_compressed(source: str) -> bytes:

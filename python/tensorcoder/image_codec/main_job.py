@@ -2,9 +2,12 @@
 
 Compresses and decompresses photographs that ship with the installed
 scikit-image and matplotlib (none of them used in training), through the
-container file format, and prints bpp, PSNR, MS-SSIM, encode/decode time and
-JPEG/WebP (Pillow) at the same bit rate. Writes ``side_by_side.png``
-(original / tensorcoder / JPEG) and ``rd_plot.png`` into ``--out``.
+container file format, at every quality level of the model, and prints bpp,
+PSNR, MS-SSIM, encode/decode time and JPEG/WebP/AVIF (Pillow) at the same
+bit rate, the means per level and the BD-rates. Writes ``side_by_side.png``
+(crops: original / tensorcoder at the default level / JPEG, WebP and AVIF at
+the nearest rate) and ``rd_plot.png`` (PSNR and MS-SSIM against bpp) into
+``--out``.
 """
 
 from __future__ import annotations
@@ -40,11 +43,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
   args.images = [os.path.join(base, p) if base and os.path.exists(
       os.path.join(base, p)) else p for p in args.images]
   os.makedirs(args.out, exist_ok=True)
-  print(f"model: {codec.model_id(args.model)}")
+  levels = evaluate.levels(args.model)
+  default = codec.check_quality(None, args.model)
+  print(f"model: {codec.model_id(args.model)}"
+        + ("" if default is None else
+           f" ({len(levels)} quality levels, default {default})"))
   results = evaluate.evaluate(args.images, args.model)
-  # The same round trip through files: bytes on disk decode to exactly the
-  # in-memory reconstruction.
-  for result, path in zip(results, _paths(args.images, images)):
+  # The same round trip through files at the default level: bytes on disk
+  # decode to exactly the in-memory reconstruction.
+  for path in evaluate.image_paths(args.images):
+    (result,) = [r for r in results if r.quality == default
+                 and r.name == os.path.basename(path)]
     stem = os.path.splitext(os.path.basename(path))[0]
     compressed = os.path.join(args.out, f"{stem}.tci")
     decoded = os.path.join(args.out, f"{stem}.decoded.png")
@@ -55,26 +64,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             file=sys.stderr)
       return 1
   print(evaluate.table(results))
-  wins = sum(r.psnr > r.jpeg_psnr for r in results)
-  print(f"\ntensorcoder beats JPEG in PSNR at equal bpp on {wins} of "
-        f"{len(results)} images")
+  print()
+  for level in evaluate.summary(results):
+    name = "" if level.quality is None else f"quality {level.quality}: "
+    margins = ", ".join(
+        f"{value:+.2f} dB vs {baseline}"
+        for baseline, value in (("JPEG", level.psnr - level.jpeg_psnr),
+                                ("WebP", level.psnr - level.webp_psnr),
+                                ("AVIF", level.psnr - level.avif_psnr))
+        if not np.isnan(value))
+    print(f"{name}{level.bpp:.3f} bpp, {level.psnr:.2f} dB"
+          + (f" ({margins} at equal bpp)" if margins else ""))
   side = os.path.join(args.out, "side_by_side.png")
-  evaluate.side_by_side(results[0], side)
+  first = [r for r in results if r.quality == default][0]
+  evaluate.side_by_side(first, side)
   plot = os.path.join(args.out, "rd_plot.png")
   evaluate.rd_plot(results, plot)
   print(f"wrote {side}, {plot} and the .tci/.decoded.png files in "
         f"{args.out}/")
   return 0
-
-
-def _paths(sources, images):
-  paths = []
-  for source in sources:
-    if source == "builtin-eval":
-      paths.extend(images.resolve(n) for n in images.EVAL_IMAGES)
-    else:
-      paths.extend(images.expand([source]))
-  return paths
 
 
 if __name__ == "__main__":

@@ -56,6 +56,9 @@ class TrainConfig:
   patch_size: int = 128
   batch_size: int = 8
   lmbda: float = 0.01
+  # Several λ (ascending): a variable-rate model with one quality level each
+  # (``VariableRateHyperpriorCodec``); None: one model at ``lmbda``.
+  lmbdas: Optional[Sequence[float]] = None
   learning_rate: float = 1e-4
   checkpoint_every: int = 500
   seed: int = 0
@@ -147,6 +150,10 @@ def _callbacks(config: TrainConfig, backup_dir: str, write_dir: str,
       self._terms = tf.function(
           lambda image: self.model.rd_loss(image, training=False),
           reduce_retracing=True)
+      self._level_terms = tf.function(
+          lambda image, levels: self.model.rd_loss(image, training=False,
+                                                   levels=levels),
+          reduce_retracing=True)
 
     def on_epoch_end(self, epoch, logs=None):
       step = _step(self.model)
@@ -155,14 +162,18 @@ def _callbacks(config: TrainConfig, backup_dir: str, write_dir: str,
       if not due or logs is None:
         return
       self._last = step
-      bpp, psnr = [], []
-      for image in validation:
-        terms = self._terms(image)
-        bpp.append(float(terms["bpp"]))
-        psnr.append(float(terms["psnr"]))
-      if bpp:
-        logs["val_bpp"] = sum(bpp) / len(bpp)
-        logs["val_psnr"] = sum(psnr) / len(psnr)
+      levels = getattr(self.model, "num_qualities", None)
+      for level in range(levels or 1):
+        bpp, psnr = [], []
+        for image in validation:
+          terms = (self._terms(image) if levels is None else
+                   self._level_terms(image, tf.constant([level])))
+          bpp.append(float(terms["bpp"]))
+          psnr.append(float(terms["psnr"]))
+        suffix = "" if levels is None else f"_q{level + 1}"
+        if bpp:
+          logs["val_bpp" + suffix] = sum(bpp) / len(bpp)
+          logs["val_psnr" + suffix] = sum(psnr) / len(psnr)
 
   callbacks = [StopAtStep(), keras.callbacks.TerminateOnNaN(), Backup()]
   if validation is not None and chief:
@@ -184,6 +195,12 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> str:
   from tensorcoder.image_codec import data  # pylint: disable=g-import-not-at-top
   from tensorcoder.models.hyperprior import HyperpriorCodec  # pylint: disable=g-import-not-at-top
 
+  if config.lmbdas is not None:
+    lmbdas = [float(l) for l in config.lmbdas]
+    if len(lmbdas) < 2 or any(not l > 0 for l in lmbdas) or any(
+        b <= a for a, b in zip(lmbdas, lmbdas[1:])):
+      raise ValueError(f"--lmbdas needs two or more positive values in "
+                       f"ascending order, got {config.lmbdas}")
   if config.steps < 0 or config.batch_size < 1 or config.patch_size < 64:
     raise ValueError("need steps >= 0, batch_size >= 1, patch_size >= 64")
   if config.checkpoint_every < 1 or config.validate_every < 1:
@@ -243,17 +260,8 @@ def _fit(config: TrainConfig, strategy, chief: bool, write_dir: str,
   from tensorcoder.models.hyperprior import HyperpriorCodec  # pylint: disable=g-import-not-at-top
 
   keras.utils.set_random_seed(config.seed)
-  settings = dict(num_filters=config.num_filters,
-                  num_latents=config.num_latents,
-                  num_hyper_filters=config.num_hyper_filters,
-                  lmbda=config.lmbda)
   with strategy.scope():
-    model = HyperpriorCodec(**settings)
-    model.build()
-    model.compile(optimizer=keras.optimizers.Adam(
-        learning_rate_schedule(config.learning_rate, config.steps)),
-                  jit_compile=False)
-    model.optimizer.build(model.trainable_variables)
+    model = _training_model(config)
   weights = os.path.join(backup_dir, "latest.weights.h5")
   if os.path.exists(weights):
     # BackupAndRestore restores it too; the step is needed here, to start
@@ -296,14 +304,68 @@ def _fit(config: TrainConfig, strategy, chief: bool, write_dir: str,
   path = os.path.join(config.model_dir, "model.keras")
   if not chief:
     return path
-  # A plain copy (no distributed variables, no optimizer) gets the tables.
-  final = HyperpriorCodec(**settings)
+  _save_final(config, model, path)
+  log(f"saved {path} after {_step(model)} steps")
+  return path
+
+
+def _codec(config: TrainConfig):
+  """The model class and its settings for ``config``."""
+  from tensorcoder.models.hyperprior import HyperpriorCodec  # pylint: disable=g-import-not-at-top
+  from tensorcoder.models.variable_rate import VariableRateHyperpriorCodec  # pylint: disable=g-import-not-at-top
+  settings = dict(num_filters=config.num_filters,
+                  num_latents=config.num_latents,
+                  num_hyper_filters=config.num_hyper_filters)
+  if config.lmbdas is None:
+    return HyperpriorCodec, dict(settings, lmbda=config.lmbda)
+  return VariableRateHyperpriorCodec, dict(settings,
+                                           lmbdas=tuple(config.lmbdas))
+
+
+def _training_model(config: TrainConfig):
+  """A built, compiled model with its optimizer built (to load backups)."""
+  import keras  # pylint: disable=g-import-not-at-top
+  codec_class, settings = _codec(config)
+  model = codec_class(**settings)
+  model.build()
+  model.compile(optimizer=keras.optimizers.Adam(
+      learning_rate_schedule(config.learning_rate, config.steps)),
+                jit_compile=False)
+  model.optimizer.build(model.trainable_variables)
+  return model
+
+
+def _save_final(config: TrainConfig, model, path: str) -> None:
+  """Saves a plain copy of ``model`` (no distributed variables, no
+  optimizer) with frozen tables, atomically (complete or not at all)."""
+  codec_class, settings = _codec(config)
+  final = codec_class(**settings)
   final.build()
   final.set_weights(model.get_weights())
   final.make_coders()
-  _atomic.save_model_atomically(final, path)  # Complete or not at all.
-  log(f"saved {path} after {_step(model)} steps")
-  return path
+  _atomic.save_model_atomically(final, path)
+
+
+def export_backup(model_dir: str, path: str) -> int:
+  """Writes the latest backup of the run in ``model_dir`` as a model file
+  with tables at ``path`` (also while that run goes on); returns its step.
+
+  Raises:
+    ValueError: ``model_dir`` has no ``train_config.json`` or no backup.
+  """
+  config_path = os.path.join(model_dir, "train_config.json")
+  weights = os.path.join(model_dir, "backup", "latest.weights.h5")
+  if not os.path.exists(config_path) or not os.path.exists(weights):
+    raise ValueError(f"{model_dir}: no training run with a backup here "
+                     "(train_config.json and backup/latest.weights.h5)")
+  with open(config_path) as f:
+    fields = json.load(f)
+  known = {field.name for field in dataclasses.fields(TrainConfig)}
+  config = TrainConfig(**{k: v for k, v in fields.items() if k in known})
+  model = _training_model(config)
+  model.load_weights(weights)
+  _save_final(config, model, path)
+  return _step(model)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -328,7 +390,14 @@ def add_arguments(parser) -> None:
   parser.add_argument("--patch-size", type=int, default=defaults.patch_size)
   parser.add_argument("--batch-size", type=int, default=defaults.batch_size,
                       help="patches per step, all replicas together")
-  parser.add_argument("--lmbda", type=float, default=defaults.lmbda)
+  parser.add_argument("--lmbda", type=float, default=defaults.lmbda,
+                      help="the rate-distortion trade-off (weight of the "
+                      "MSE on the 0..255 scale)")
+  parser.add_argument("--lmbdas", type=float, nargs="+", default=None,
+                      help="several ascending λ: train one variable-rate "
+                      "model with a quality level for each (quality 1 is "
+                      "the first); e.g. --lmbdas 0.0018 0.0035 0.0067 "
+                      "0.013 0.025 0.0483")
   parser.add_argument("--learning-rate", type=float,
                       default=defaults.learning_rate,
                       help="for the first 80%% of the steps, then a tenth")
@@ -342,6 +411,10 @@ def add_arguments(parser) -> None:
                       default=defaults.num_latents)
   parser.add_argument("--num-hyper-filters", type=int,
                       default=defaults.num_hyper_filters)
+  parser.add_argument("--export-backup", metavar="PATH", default=None,
+                      help="train nothing: write the latest backup in "
+                      "--model-dir as a model file with tables at PATH "
+                      "(also while that run goes on)")
   parser.add_argument("--validation-images", type=int, default=None,
                       help="images held aside for validation (default: a "
                       "tenth, at most 16)")
@@ -353,10 +426,17 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
   """Runs ``tensorcoder train`` with parsed ``args``."""
+  if getattr(args, "export_backup", None):
+    _atomic.check_writable(args.export_backup)
+    step = export_backup(args.model_dir, args.export_backup)
+    print(f"wrote {args.export_backup}: the backup of {args.model_dir} at "
+          f"step {step}")
+    return 0
   config = TrainConfig(
       data=tuple(args.data), model_dir=args.model_dir, steps=args.steps,
       patch_size=args.patch_size, batch_size=args.batch_size,
-      lmbda=args.lmbda, learning_rate=args.learning_rate,
+      lmbda=args.lmbda, lmbdas=getattr(args, "lmbdas", None),
+      learning_rate=args.learning_rate,
       checkpoint_every=args.checkpoint_every, seed=args.seed,
       num_filters=args.num_filters, num_latents=args.num_latents,
       num_hyper_filters=args.num_hyper_filters,

@@ -1,7 +1,11 @@
 """Learned image codecs: ``HyperpriorCodec`` (mean-scale hyperprior, Ballé
-et al. 2018) and ``FactorizedPriorCodec`` (Ballé et al. 2017)."""
+et al. 2018), ``VariableRateHyperpriorCodec`` (the same with gain units for a
+ladder of qualities, Cui et al. 2021) and ``FactorizedPriorCodec`` (Ballé et
+al. 2017)."""
 
 from tensorcoder.models.hyperprior import FactorizedPriorCodec
 from tensorcoder.models.hyperprior import HyperpriorCodec
+from tensorcoder.models.variable_rate import VariableRateHyperpriorCodec
 
-__all__ = ["FactorizedPriorCodec", "HyperpriorCodec"]
+__all__ = ["FactorizedPriorCodec", "HyperpriorCodec",
+           "VariableRateHyperpriorCodec"]

@@ -325,6 +325,11 @@ class HyperpriorCodec(_Codec):
     self._check_coders()
     y = tiling.analyze(self, self._pad(tf.convert_to_tensor(image)[None]),
                         tile)
+    return self._compress_latents(y)
+
+  def _compress_latents(self, y: tf.Tensor
+                       ) -> tuple[list[bytes], tuple[int, ...]]:
+    """``compress``'s strings and z shape for the latents y [1, h, w, M]."""
     z = self.hyper_analysis(y)
     z_strings = self.z_coder.compress(z)
     z_hat = self.z_coder.decompress(z_strings, tf.shape(z)[1:-1])

@@ -1,0 +1,305 @@
+"""Tests of the quality ladder: the variable-rate model, its training, the
+quality in the ``.tci`` header, batch compress/decompress in one process,
+and the evaluation of every level against JPEG, WebP and AVIF."""
+
+import dataclasses
+import os
+import subprocess
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # pylint: disable=g-import-not-at-top
+import numpy as np  # pylint: disable=g-import-not-at-top
+import pytest  # pylint: disable=g-import-not-at-top
+from PIL import Image  # pylint: disable=g-import-not-at-top
+import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+from tensorcoder import cli  # pylint: disable=g-import-not-at-top
+from tensorcoder.image_codec import batch  # pylint: disable=g-import-not-at-top
+from tensorcoder.image_codec import codec  # pylint: disable=g-import-not-at-top
+from tensorcoder.image_codec import container  # pylint: disable=g-import-not-at-top
+from tensorcoder.image_codec import evaluate  # pylint: disable=g-import-not-at-top
+from tensorcoder.image_codec import images  # pylint: disable=g-import-not-at-top
+from tensorcoder.image_codec import train  # pylint: disable=g-import-not-at-top
+from tensorcoder.models import VariableRateHyperpriorCodec  # pylint: disable=g-import-not-at-top
+
+LMBDAS = (0.002, 0.008, 0.03, 0.1)
+
+
+def photo(height=48, width=40, seed=0):
+  rng = np.random.default_rng(seed)
+  y, x = np.mgrid[:height, :width]
+  base = np.stack([np.sin(x / 5.0), np.cos(y / 7.0), np.sin((x + y) / 9.0)],
+                  -1)
+  return np.clip(128 + 90 * base + rng.normal(0, 8, base.shape), 0,
+                 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def ladder(tmp_path_factory):
+  """A small four-level model trained by the train command's code."""
+  directory = str(tmp_path_factory.mktemp("ladder"))
+  config = train.TrainConfig(
+      data=("skimage:astronaut.png", "skimage:rocket.jpg"),
+      model_dir=directory, steps=60, patch_size=64, batch_size=4,
+      learning_rate=1e-3, checkpoint_every=30, num_filters=8, num_latents=8,
+      num_hyper_filters=8, lmbdas=LMBDAS, validation_images=0)
+  return train.train(config, log=lambda *_: None)
+
+
+def test_levels_are_a_ladder_and_each_decodes_exactly(ladder):
+  model = codec.load_model(ladder)
+  assert isinstance(model, VariableRateHyperpriorCodec)
+  assert codec.qualities(ladder) == 4 and model.default_quality == 3
+  image = photo(70, 90, seed=3)
+  sizes, errors = [], []
+  for quality in range(1, 5):
+    data = codec.compress_array(image, ladder, quality)
+    parsed = container.unpack(data)
+    assert parsed.quality == quality and data[4] == 2  # format version 2
+    decoded = codec.decompress_bytes(data, ladder)
+    # The file decodes to exactly what the model reconstructs at that level.
+    strings, side = model.compress(image, quality=quality)
+    np.testing.assert_array_equal(
+        decoded, model.decompress(strings, image.shape, side,
+                                  quality=quality))
+    sizes.append(len(data))
+    errors.append(np.mean((decoded.astype(float) - image) ** 2))
+  # The gains start apart (a finer quantization for a larger λ): the rate
+  # grows with the level even after this short training.
+  assert sizes == sorted(sizes) and sizes[0] < sizes[-1], sizes
+  assert errors[-1] < errors[0], errors
+  # The default level is the middle one.
+  assert container.unpack(codec.compress_array(image, ladder)).quality == 3
+
+
+def test_training_trains_the_gains_and_cycles_the_levels(ladder):
+  model = codec.load_model(ladder)
+  fresh = VariableRateHyperpriorCodec(lmbdas=LMBDAS, num_filters=8,
+                                      num_latents=8, num_hyper_filters=8)
+  assert not np.allclose(model.log_gain.numpy(), fresh.log_gain.numpy())
+  assert not np.allclose(model.log_inverse_gain.numpy(),
+                         fresh.log_inverse_gain.numpy())
+  fresh.build()
+  fresh.compile(optimizer=keras.optimizers.Adam(1e-3))
+  fresh.optimizer.build(fresh.trainable_variables)
+  fresh.optimizer.iterations.assign(5)
+  # Patch i of step s is at level (s * B + i) mod Q.
+  np.testing.assert_array_equal(fresh.training_levels(6).numpy(),
+                                [(5 * 6 + i) % 4 for i in range(6)])
+
+
+def test_rd_loss_weights_each_example_with_its_levels_lambda():
+  keras.utils.set_random_seed(1)
+  model = VariableRateHyperpriorCodec(lmbdas=LMBDAS, num_filters=8,
+                                      num_latents=8, num_hyper_filters=8)
+  model.build()
+  batch_images = tf.constant(np.stack([photo(64, 64, seed=s)
+                                       for s in range(2)]), tf.float32)
+  both = model.rd_loss(batch_images, training=False, levels=[0, 3])
+  singles = [model.rd_loss(batch_images[i:i + 1], training=False,
+                           levels=[level])
+             for i, level in ((0, 0), (1, 3))]
+  expected = np.mean([float(t["bpp"]) + lmbda * float(t["mse"])
+                      for t, lmbda in zip(singles, (LMBDAS[0], LMBDAS[3]))])
+  assert float(both["loss"]) == pytest.approx(expected, rel=1e-4)
+
+
+def test_fractional_qualities_interpolate_the_gains(ladder):
+  model = codec.load_model(ladder)
+  low, _ = model.gains(2)
+  high, _ = model.gains(3)
+  middle, _ = model.gains(2.5)
+  np.testing.assert_allclose(middle.numpy(),
+                             np.sqrt(low.numpy() * high.numpy()), rtol=1e-5)
+  for bad in (0, 4.5, float("nan"), "high"):
+    with pytest.raises(ValueError, match="quality"):
+      model.gains(bad)
+
+
+def test_reloaded_ladder_gives_the_same_bytes(ladder, tmp_path):
+  copy = str(tmp_path / "copy.keras")
+  codec.load_model(ladder).save(copy)
+  image = photo(33, 47, seed=4)
+  reloaded = keras.models.load_model(copy, compile=False)
+  for quality in (1, 4):
+    expected = codec.load_model(ladder).compress(image, quality=quality)
+    assert reloaded.compress(image, quality=quality)[0] == expected[0]
+
+
+def test_export_backup_writes_the_trained_model(ladder, tmp_path):
+  # The backup of the last full epoch (step 60) as a model file: the same
+  # weights and tables as the run's own model.keras, so the same strings.
+  target = str(tmp_path / "snapshot.keras")
+  assert cli.main(["train", "--model-dir", os.path.dirname(ladder),
+                   "--export-backup", target]) == 0
+  umask = os.umask(0)
+  os.umask(umask)
+  assert os.stat(target).st_mode & 0o777 == 0o666 & ~umask
+  image = photo(40, 56, seed=8)
+  for quality in (1, 3):
+    assert (codec.load_model(target).compress(image, quality=quality)[0] ==
+            codec.load_model(ladder).compress(image, quality=quality)[0])
+  with pytest.raises(ValueError, match="no training run with a backup"):
+    train.export_backup(str(tmp_path), str(tmp_path / "x.keras"))
+  assert not os.path.exists(tmp_path / "x.keras")
+
+
+def test_quality_errors(ladder):
+  image = photo()
+  for bad in (0, 5, -1):
+    with pytest.raises(ValueError, match=r"not a level .* \(1 to 4\)"):
+      codec.compress_array(image, ladder, bad)
+  with pytest.raises(ValueError, match="must be an integer"):
+    codec.compress_array(image, ladder, 2.5)
+  with pytest.raises(ValueError, match="single quality"):
+    codec.compress_array(image, "hyperprior-v1", 2)
+  data = codec.compress_array(image, ladder, 2)
+  parsed = container.unpack(data)
+  for forged, message in (
+      (dataclasses.replace(parsed, quality=9), "quality 9, but the model has "
+       "levels 1 to 4"),
+      (dataclasses.replace(parsed, quality=None), "no quality level for a "
+       "variable-rate model")):
+    with pytest.raises(container.ContainerError, match=message):
+      codec.decompress_bytes(container.pack(forged), ladder)
+  # Quality 0 never reaches the model.
+  zero = bytearray(container.pack(dataclasses.replace(parsed, quality=1)))
+  position = 6 + len(parsed.model_id)
+  assert zero[position] == 1
+  zero[position] = 0
+  import zlib  # pylint: disable=g-import-not-at-top
+  zero[-4:] = zlib.crc32(bytes(zero[:-4])).to_bytes(4, "little")
+  with pytest.raises(container.ContainerError, match="quality 0"):
+    container.unpack(bytes(zero))
+
+
+def test_version_1_files_still_decode():
+  # A single-rate model writes version 1, byte for byte what earlier
+  # releases wrote, and reads it back; the quality is None.
+  image = photo(20, 30, seed=6)
+  data = codec.compress_array(image, "hyperprior-v1")
+  assert data[4] == 1 and container.unpack(data).quality is None
+  assert codec.decompress_bytes(data).shape == (20, 30, 3)
+  # A version-1 file can't be decoded by a variable-rate model.
+  parsed = container.unpack(data)
+  assert container.pack(parsed) == data
+
+
+def _cli(*args, cwd):
+  env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+  env.pop("TENSORCODER_TRACEBACK", None)
+  return subprocess.run([sys.executable, "-m", "tensorcoder", *args],
+                        cwd=cwd, env=env, capture_output=True, text=True,
+                        timeout=600, check=False)
+
+
+def test_batch_compress_and_decompress_in_one_process(ladder, tmp_path):
+  folder = tmp_path / "photos"
+  folder.mkdir()
+  for i, (h, w) in enumerate(((40, 50), (33, 21), (64, 64))):
+    Image.fromarray(photo(h, w, seed=i)).save(folder / f"p{i}.png")
+  (folder / "notes.txt").write_text("not an image")
+  result = _cli("compress", "photos", "--output-dir", "tci", "--model",
+                ladder, "--quality", "2", cwd=tmp_path)
+  assert result.returncode == 0, result.stderr
+  assert sorted(os.listdir(tmp_path / "tci")) == ["p0.tci", "p1.tci",
+                                                  "p2.tci"]
+  assert "3 of 3 files compressed" in result.stdout
+  for name in ("p0", "p1", "p2"):
+    data = (tmp_path / "tci" / f"{name}.tci").read_bytes()
+    assert container.unpack(data).quality == 2
+  # A corrupted file among good ones: reported in one line, the others go
+  # on, exit status 1, no output for the bad one.
+  (tmp_path / "tci" / "bad.tci").write_bytes(b"TCIM\x02garbage")
+  result = _cli("decompress", "tci", "--output-dir", "png", "--model",
+                ladder, cwd=tmp_path)
+  assert result.returncode == 1
+  lines = result.stderr.splitlines()
+  assert len(lines) == 1 and "bad.tci" in lines[0], result.stderr
+  assert lines[0].startswith("tensorcoder decompress: error: ")
+  assert sorted(os.listdir(tmp_path / "png")) == ["p0.png", "p1.png",
+                                                  "p2.png"]
+  for i, shape in enumerate(((40, 50), (33, 21), (64, 64))):
+    assert images.load(str(tmp_path / "png" / f"p{i}.png")).shape[:2] == shape
+  assert "3 of 4 files decompressed" in result.stdout
+
+
+def test_batch_plans(tmp_path):
+  for name in ("a.png", "b.jpg", "a.jpg"):
+    Image.fromarray(photo(8, 8)).save(tmp_path / name)
+  a, b = str(tmp_path / "a.png"), str(tmp_path / "b.jpg")
+  # IN OUT is the one-file form; two images are two inputs.
+  assert batch.plan([a, "x.tci"], None, True) == [batch.Job(a, "x.tci")]
+  assert [j.target for j in batch.plan([a, b], None, True)] == [
+      str(tmp_path / "a.tci"), str(tmp_path / "b.tci")]
+  # a.png and a.jpg would overwrite each other's output.
+  with pytest.raises(ValueError, match="would both be written"):
+    batch.plan([str(tmp_path)], None, True)
+  with pytest.raises(ValueError, match="no .tci files"):
+    batch.plan([str(tmp_path)], None, False)
+  with pytest.raises(ValueError, match="matches no file"):
+    batch.plan([str(tmp_path / "*.webp")], None, True)
+  assert [j.target for j in batch.plan([b], "out", True)] == [
+      os.path.join("out", "b.tci")]
+  # An --output-dir that is a file is refused before anything is written.
+  (tmp_path / "file").write_bytes(b"")
+  with pytest.raises(ValueError, match="not a folder"):
+    batch.check_targets(batch.plan([a, b], str(tmp_path / "file"), True),
+                        str(tmp_path / "file"))
+  batch.check_targets(batch.plan([a], str(tmp_path / "new"), True),
+                      str(tmp_path / "new"))
+  assert os.listdir(tmp_path / "new") == []
+
+
+def test_evaluate_every_level_with_bd_rates(ladder, tmp_path):
+  sources = []
+  for i in range(2):
+    source = str(tmp_path / f"e{i}.png")
+    Image.fromarray(photo(64, 96, seed=10 + i)).save(source)
+    sources.append(source)
+  plot = str(tmp_path / "rd.png")
+  results = evaluate.evaluate(sources, ladder, plot=plot)
+  assert [(r.name, r.quality) for r in results] == [
+      (f"e{i}.png", q) for i in range(2) for q in range(1, 5)]
+  assert Image.open(plot).size[0] > 500
+  for r in results:
+    data = codec.compress_array(images.load(
+        str(tmp_path / r.name)), ladder, r.quality)
+    assert r.bpp == 8 * len(data) / (64 * 96)
+    assert r.curves["avif"].shape[1] == 4
+  levels = evaluate.summary(results)
+  assert [l.quality for l in levels] == [1, 2, 3, 4]
+  assert levels[0].bpp == pytest.approx(np.mean([r.bpp for r in results
+                                                 if r.quality == 1]))
+  deltas = evaluate.bd_rates(results)
+  assert set(deltas) == {"JPEG", "WebP", "AVIF"}
+  text = evaluate.table(results)
+  assert "BD-rate of tensorcoder" in text or "n/a" in text
+  assert "Means over 2 image(s)" in text
+  # The BD-rate of a codec against its own curve is 0.
+  curve = evaluate.mean_baseline_curve(results, "WebP")
+  rows = curve[(curve[:, 1] > 0.2) & (curve[:, 1] < 2)]
+  from tensorcoder.image_codec import rd  # pylint: disable=g-import-not-at-top
+  assert rd.bd_rate(rows[:, 1], rows[:, 2], rows[:, 1],
+                    rows[:, 2]) == pytest.approx(0, abs=1e-9)
+  side = str(tmp_path / "side.png")
+  evaluate.side_by_side(results[2], side, crop=32)
+  assert Image.open(side).size == (5 * 36 - 4, 32 + 18)
+
+
+def test_cli_quality_flag(ladder, tmp_path):
+  source = str(tmp_path / "in.png")
+  Image.fromarray(photo(30, 40)).save(source)
+  target = str(tmp_path / "in.tci")
+  assert cli.main(["compress", source, target, "--model", ladder,
+                   "--quality", "4"]) == 0
+  assert container.unpack(open(target, "rb").read()).quality == 4
+  assert cli.main(["compress", source, str(tmp_path / "bad.tci"), "--model",
+                   ladder, "--quality", "7"]) == 1
+  assert not os.path.exists(tmp_path / "bad.tci")
+
+
+if __name__ == "__main__":
+  sys.exit(pytest.main([__file__, "-q"]))
