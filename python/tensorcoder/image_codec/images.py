@@ -197,11 +197,18 @@ def _to_rgb(path: str, image) -> np.ndarray:
   return np.asarray(image.convert("RGB"), np.uint8)
 
 
+# zlib level of the PNGs ``decompress`` writes: 3 writes a 768x512 photo in
+# about a third of the time of Pillow's default 6, for files about 6 %
+# larger (the pixels are the same).
+PNG_COMPRESS_LEVEL = 3
+
+
 def save_png(path: str, image: np.ndarray) -> None:
   """Writes a uint8 [H, W, 3] image as PNG, atomically."""
   from PIL import Image  # pylint: disable=g-import-not-at-top
   picture = Image.fromarray(np.asarray(image, np.uint8))
-  _atomic.write_atomically(path, lambda f: picture.save(f, format="PNG"))
+  _atomic.write_atomically(path, lambda f: picture.save(
+      f, format="PNG", compress_level=PNG_COMPRESS_LEVEL))
 
 
 def write_atomically(path: str, data: bytes) -> None:

@@ -106,6 +106,25 @@ def test_rd_loss_weights_each_example_with_its_levels_lambda():
   assert float(both["loss"]) == pytest.approx(expected, rel=1e-4)
 
 
+def test_training_under_mixed_precision():
+  # Transforms in bfloat16, gains and the loss in float32.
+  keras.mixed_precision.set_global_policy("mixed_bfloat16")
+  try:
+    keras.utils.set_random_seed(2)
+    model = VariableRateHyperpriorCodec(lmbdas=LMBDAS, num_filters=8,
+                                        num_latents=8, num_hyper_filters=8)
+    model.build()
+    images_ = tf.constant(photo(64, 64, seed=9)[None], tf.float32)
+    with tf.GradientTape() as tape:
+      terms = model.rd_loss(images_, training=True, levels=[1])
+    gradients = tape.gradient(terms["loss"], model.trainable_variables)
+  finally:
+    keras.mixed_precision.set_global_policy("float32")
+  assert terms["loss"].dtype == tf.float32 and np.isfinite(terms["loss"])
+  assert model.log_gain.dtype == "float32"
+  assert all(g is not None for g in gradients)
+
+
 def test_fractional_qualities_interpolate_the_gains(ladder):
   model = codec.load_model(ladder)
   low, _ = model.gains(2)
@@ -200,13 +219,19 @@ def test_batch_compress_and_decompress_in_one_process(ladder, tmp_path):
   folder.mkdir()
   for i, (h, w) in enumerate(((40, 50), (33, 21), (64, 64))):
     Image.fromarray(photo(h, w, seed=i)).save(folder / f"p{i}.png")
-  (folder / "notes.txt").write_text("not an image")
+  (folder / "notes.txt").write_text("not an image")  # Not an input.
+  (folder / "broken.png").write_bytes(b"not a PNG")
   result = _cli("compress", "photos", "--output-dir", "tci", "--model",
                 ladder, "--quality", "2", cwd=tmp_path)
-  assert result.returncode == 0, result.stderr
+  # The broken image is reported in one line; the others are compressed.
+  assert result.returncode == 1
+  lines = result.stderr.splitlines()
+  assert len(lines) == 1, result.stderr
+  assert lines[0].startswith("tensorcoder compress: error: ")
+  assert "broken.png: not an image file" in lines[0]
   assert sorted(os.listdir(tmp_path / "tci")) == ["p0.tci", "p1.tci",
                                                   "p2.tci"]
-  assert "3 of 3 files compressed" in result.stdout
+  assert "3 of 4 files compressed" in result.stdout
   for name in ("p0", "p1", "p2"):
     data = (tmp_path / "tci" / f"{name}.tci").read_bytes()
     assert container.unpack(data).quality == 2

@@ -115,6 +115,9 @@ class _Codec(keras.Model):
     whose sizes are multiples of ``factor``."""
     x = self._to_float(images)
     x_hat, bits = self._forward(x, training)
+    # Under a mixed-precision policy the transforms compute in float16 or
+    # bfloat16; the loss is float32.
+    x_hat = tf.cast(x_hat, tf.float32)
     num_pixels = tf.cast(tf.reduce_prod(tf.shape(x)[:-1]), tf.float32)
     bpp = tf.reduce_sum(bits) / num_pixels
     mse = tf.reduce_mean(tf.math.squared_difference(x, x_hat)) * 255.0**2
@@ -144,13 +147,17 @@ class _Codec(keras.Model):
     optimizer sums the replicas' gradients."""
     images = data[0] if isinstance(data, (tuple, list)) else data
     with tf.GradientTape() as tape:
-      terms = self.rd_loss(images, training=True)
+      terms = self.training_terms(images)
       replicas = tf.distribute.get_strategy().num_replicas_in_sync
       loss = terms["loss"] / tf.cast(replicas, terms["loss"].dtype)
     variables = self.trainable_variables
     gradients = tape.gradient(loss, variables)
     self.optimizer.apply_gradients(zip(gradients, variables))
     return self._per_replica_logs(terms)
+
+  def training_terms(self, images: tf.Tensor) -> dict:
+    """The rate-distortion terms ``train_step`` minimises on a batch."""
+    return self.rd_loss(images, training=True)
 
   def test_step(self, data):
     images = data[0] if isinstance(data, (tuple, list)) else data

@@ -124,7 +124,8 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
     if levels is None:
       levels = tf.fill(tf.shape(x)[:1], self.default_quality - 1)
     gain, inverse = self._level_gains(levels)
-    y = self.analysis(x) * gain
+    # Gains in float32 also under a mixed-precision policy.
+    y = tf.cast(self.analysis(x), tf.float32) * gain
     z = self.hyper_analysis(y)
     z_tilde, z_bits = self.z_model(z, training=training)
     loc, index = self._hyper(z_tilde)
@@ -157,6 +158,7 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
       levels = tf.fill(tf.shape(x)[:1], self.default_quality - 1)
     levels = tf.convert_to_tensor(levels, tf.int32)
     x_hat, bits = self._forward(x, training, levels)
+    x_hat = tf.cast(x_hat, tf.float32)  # Mixed precision: a float32 loss.
     pixels = tf.cast(tf.reduce_prod(tf.shape(x)[1:3]), tf.float32)
     bpp = bits / pixels
     mse = tf.reduce_mean(tf.math.squared_difference(x, x_hat),
@@ -167,19 +169,11 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
                 bpp=tf.reduce_mean(bpp), mse=tf.reduce_mean(mse),
                 psnr=tf.reduce_mean(psnr))
 
-  def train_step(self, data):
-    """As ``HyperpriorCodec.train_step``, each patch at its training level
-    (``training_levels``)."""
-    images = data[0] if isinstance(data, (tuple, list)) else data
+  def training_terms(self, images: tf.Tensor) -> dict:
+    """``rd_loss`` with each patch at its training level
+    (``training_levels``); ``train_step`` minimises it."""
     levels = self.training_levels(tf.shape(images)[0])
-    with tf.GradientTape() as tape:
-      terms = self.rd_loss(images, training=True, levels=levels)
-      replicas = tf.distribute.get_strategy().num_replicas_in_sync
-      loss = terms["loss"] / tf.cast(replicas, terms["loss"].dtype)
-    variables = self.trainable_variables
-    gradients = tape.gradient(loss, variables)
-    self.optimizer.apply_gradients(zip(gradients, variables))
-    return self._per_replica_logs(terms)
+    return self.rd_loss(images, training=True, levels=levels)
 
   def call(self, images, training=False, quality=None):
     """Reconstruction of uint8-range images at ``quality`` (default: the
