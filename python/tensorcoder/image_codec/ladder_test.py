@@ -326,5 +326,18 @@ def test_cli_quality_flag(ladder, tmp_path):
   assert not os.path.exists(tmp_path / "bad.tci")
 
 
+@pytest.mark.parametrize("flags, message", [
+    (["--lmbda", "0.01", "--lmbdas", "0.001", "0.01"], "not both"),
+    (["--lmbdas", "0.01", "0.001"], "ascending"),
+    (["--lmbdas", "0.01"], "two or more"),
+], ids=["both", "descending", "one"])
+def test_train_refuses_bad_lambdas(tmp_path, capsys, flags, message):
+  directory = tmp_path / "run"
+  assert cli.main(["train", "--data", "skimage:astronaut.png", "--model-dir",
+                   str(directory), "--steps", "1", *flags]) == 1
+  assert message in capsys.readouterr().err
+  assert not directory.exists()
+
+
 if __name__ == "__main__":
   sys.exit(pytest.main([__file__, "-q"]))

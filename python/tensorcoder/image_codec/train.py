@@ -390,9 +390,9 @@ def add_arguments(parser) -> None:
   parser.add_argument("--patch-size", type=int, default=defaults.patch_size)
   parser.add_argument("--batch-size", type=int, default=defaults.batch_size,
                       help="patches per step, all replicas together")
-  parser.add_argument("--lmbda", type=float, default=defaults.lmbda,
+  parser.add_argument("--lmbda", type=float, default=None,
                       help="the rate-distortion trade-off (weight of the "
-                      "MSE on the 0..255 scale)")
+                      f"MSE on the 0..255 scale; default {defaults.lmbda})")
   parser.add_argument("--lmbdas", type=float, nargs="+", default=None,
                       help="several ascending λ: train one variable-rate "
                       "model with a quality level for each (quality 1 is "
@@ -432,10 +432,15 @@ def run(args) -> int:
     print(f"wrote {args.export_backup}: the backup of {args.model_dir} at "
           f"step {step}")
     return 0
+  lmbdas = getattr(args, "lmbdas", None)
+  if lmbdas is not None and args.lmbda is not None:
+    raise ValueError("give --lmbda (one model) or --lmbdas (a variable-rate "
+                     "model), not both")
   config = TrainConfig(
       data=tuple(args.data), model_dir=args.model_dir, steps=args.steps,
       patch_size=args.patch_size, batch_size=args.batch_size,
-      lmbda=args.lmbda, lmbdas=getattr(args, "lmbdas", None),
+      lmbda=TrainConfig.lmbda if args.lmbda is None else args.lmbda,
+      lmbdas=lmbdas,
       learning_rate=args.learning_rate,
       checkpoint_every=args.checkpoint_every, seed=args.seed,
       num_filters=args.num_filters, num_latents=args.num_latents,
