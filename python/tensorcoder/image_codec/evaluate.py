@@ -111,12 +111,16 @@ def nearest_setting(curve: np.ndarray, bpp: float) -> int:
 
 def evaluate_image(path: str, model: Optional[str] = None,
                    quality: Optional[int] = None,
-                   curves: Optional[dict] = None) -> Result:
+                   curves: Optional[dict] = None,
+                   warm_up: bool = True) -> Result:
   """One image at one quality (None: the model's default); ``curves``
-  (``baseline_curves`` of the image) are measured unless given."""
+  (``baseline_curves`` of the image) are measured unless given. ``warm_up``
+  runs an untimed round trip first, which loads the model and traces its
+  functions for this image size (other levels of the same size need
+  none)."""
   image = images.load(path)
-  # Untimed warm-up: loads the model and traces its functions for this size.
-  codec.decompress_bytes(codec.compress_array(image, model, quality), model)
+  if warm_up:
+    codec.decompress_bytes(codec.compress_array(image, model, quality), model)
   start = time.perf_counter()
   data = codec.compress_array(image, model, quality)
   encode_ms = 1000 * (time.perf_counter() - start)
@@ -421,7 +425,8 @@ def evaluate(sources: Sequence[str], model: Optional[str] = None,
   results = []
   for path in paths:
     curves = baseline_curves(images.load(path))
-    results.extend(evaluate_image(path, model, q, curves) for q in qualities)
+    results.extend(evaluate_image(path, model, q, curves, warm_up=i == 0)
+                   for i, q in enumerate(qualities))
   if plot:
     rd_plot(results, plot)
   return results
