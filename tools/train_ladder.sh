@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Starts (or resumes) the training run of the next default model, the
+# six-level variable-rate hyperprior of issue #13, in the background:
+#
+#   tools/train_ladder.sh [RUN_DIR]        (default /work/runs/ladder-v2)
+#
+# RUN_DIR/model holds the backup (resumed from when the script is run
+# again), RUN_DIR/train.log the progress bar. The package is copied into
+# RUN_DIR/code first and the run imports that copy: TensorFlow's autograph
+# reads a function's source file when it first traces it, so editing the
+# working tree while a run uses it breaks the run (seen: a validation pass
+# traced the wrong function after an edit). The run is niced, so tests and
+# builds keep priority. Stop it with: kill $(cat RUN_DIR/pid)
+#
+# Export the latest backup as a model file at any time:
+#   PYTHONPATH=RUN_DIR/code .venv/bin/python -m tensorcoder train \
+#       --model-dir RUN_DIR/model --export-backup ladder.keras
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUN="${1:-/work/runs/ladder-v2}"
+DATA="${DATA:-$ROOT/../shared/datasets/bsds500}"
+if [[ -f "$RUN/pid" ]] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null; then
+  echo "already running: pid $(cat "$RUN/pid") (log: $RUN/train.log)" >&2
+  exit 1
+fi
+mkdir -p "$RUN"
+TREE="$(mktemp -d)"
+"$ROOT/tools/pytree.sh" "$TREE" >/dev/null
+rm -rf "$RUN/code"
+cp -rL "$TREE" "$RUN/code"
+rm -rf "$TREE"
+[[ -f "$RUN/train.log" ]] && mv "$RUN/train.log" "$RUN/train.$(date +%s).log"
+cd "$RUN"
+TF_CPP_MIN_LOG_LEVEL=3 PYTHONPATH="$RUN/code" setsid nohup nice -n 10 \
+  "$ROOT/.venv/bin/python" -m tensorcoder.image_codec.train \
+  --data "$DATA" --model-dir "$RUN/model" \
+  --steps 300000 --patch-size 128 --batch-size 8 \
+  --lmbdas 0.0018 0.0035 0.0067 0.013 0.025 0.0483 \
+  --learning-rate 2e-4 --checkpoint-every 500 --validate-every 2000 \
+  --num-filters 128 --num-latents 192 --num-hyper-filters 128 --seed 1 \
+  > "$RUN/train.log" 2>&1 &
+echo $! > "$RUN/pid"
+echo "training in the background: pid $(cat "$RUN/pid"), log $RUN/train.log"
