@@ -4,8 +4,8 @@
     tensorcoder compress IMAGES_OR_FOLDERS... [--output-dir DIR] [--quality N]
     tensorcoder decompress IN.tci [OUT.png] [--model M.keras]
     tensorcoder decompress TCI_FILES_OR_FOLDERS... [--output-dir DIR]
-    tensorcoder evaluate [IMAGES...] [--plot rd.png]   every quality vs JPEG,
-                                                 WebP, AVIF, with BD-rates
+    tensorcoder evaluate [IMAGES...] [--plot rd_plot.png]  every quality vs
+                                                 JPEG, WebP, AVIF; BD-rates
     tensorcoder train --data DIR|GLOB|builtin --model-dir DIR --steps N ...
     tensorcoder main-job [--out DIR]              the README's main job
     tensorcoder demo [--symbols N] [--seed S]    compress synthetic latents
@@ -187,13 +187,17 @@ def _decompress(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+  from tensorcoder import _atomic  # pylint: disable=g-import-not-at-top
+  plot = None if args.no_plot else args.plot
+  if plot:
+    _atomic.check_writable(plot)
   _start_tensorflow()
   from tensorcoder.image_codec import evaluate  # pylint: disable=g-import-not-at-top
   results = evaluate.evaluate(args.images or ["builtin-eval"], args.model,
-                              plot=args.plot, qualities=args.quality)
+                              plot=plot, qualities=args.quality)
   print(evaluate.table(results))
-  if args.plot:
-    print(f"wrote {args.plot}")
+  if plot:
+    print(f"wrote {plot}")
   return 0
 
 
@@ -271,8 +275,12 @@ def main(argv: list[str] | None = None) -> int:
   evaluate.add_argument("--quality", type=int, nargs="+", default=None,
                         help="only these levels (default: every level of a "
                         "variable-rate model)")
-  evaluate.add_argument("--plot", help="write the RD plot (PSNR and MS-SSIM "
-                        "against bpp) here, as PNG")
+  evaluate.add_argument("--plot", default="rd_plot.png",
+                        help="where to write the RD plot (PSNR and MS-SSIM "
+                        "against bpp, with the baselines and BD-rates), as "
+                        "PNG (default: %(default)s)")
+  evaluate.add_argument("--no-plot", action="store_true",
+                        help="write no plot")
   evaluate.set_defaults(run=_evaluate)
 
   train = commands.add_parser("train", help="train an image codec")

@@ -314,6 +314,24 @@ def test_evaluate_every_level_with_bd_rates(ladder, tmp_path):
   assert Image.open(side).size == (5 * 36 - 4, 32 + 18)
 
 
+def test_cli_evaluate_writes_the_plot(ladder, tmp_path, monkeypatch, capsys):
+  source = str(tmp_path / "e.png")
+  Image.fromarray(photo(64, 64, seed=12)).save(source)
+  monkeypatch.chdir(tmp_path)
+  assert cli.main(["evaluate", source, "--model", ladder, "--quality", "1",
+                   "4"]) == 0
+  out = capsys.readouterr().out
+  assert "wrote rd_plot.png" in out and "Means over 1 image(s)" in out
+  assert Image.open(tmp_path / "rd_plot.png").size[0] > 500
+  os.remove(tmp_path / "rd_plot.png")
+  assert cli.main(["evaluate", source, "--model", ladder, "--quality", "2",
+                   "--no-plot"]) == 0
+  assert not os.path.exists(tmp_path / "rd_plot.png")
+  assert cli.main(["evaluate", source, "--model", ladder, "--quality",
+                   "9", "--no-plot"]) == 1
+  assert "not a level" in capsys.readouterr().err
+
+
 def test_cli_quality_flag(ladder, tmp_path):
   source = str(tmp_path / "in.png")
   Image.fromarray(photo(30, 40)).save(source)
