@@ -301,7 +301,9 @@ def summary_table(results: Sequence[Result]) -> str:
   parts = []
   for name, value in deltas.items():
     if value is None:
-      parts.append(f"{name} n/a")
+      # Too few of the baseline's points near tensorcoder's rates, or no
+      # quality range that both curves reach.
+      parts.append(f"{name} n/a (the curves do not overlap)")
     else:
       parts.append(f"{name} {value[0]:+.1f}% (MS-SSIM {value[1]:+.1f}%)")
   if any(v is not None for v in deltas.values()):
