@@ -137,6 +137,19 @@ def test_fractional_qualities_interpolate_the_gains(ladder):
       model.gains(bad)
 
 
+def test_call_reconstructs_what_the_decoder_does(ladder):
+  # model(images, quality=q) in evaluation mode rounds as the coders do.
+  model = codec.load_model(ladder)
+  image = photo(64, 64, seed=13)
+  for quality in (1, 4):
+    strings, side = model.compress(image, quality=quality)
+    decoded = model.decompress(strings, image.shape, side, quality=quality)
+    direct = model(tf.constant(image[None], tf.float32), quality=quality)
+    difference = np.abs(np.clip(np.round(direct.numpy()[0]), 0, 255)
+                        - decoded.astype(np.float64))
+    assert difference.max() <= 1, difference.max()
+
+
 def test_reloaded_ladder_gives_the_same_bytes(ladder, tmp_path):
   copy = str(tmp_path / "copy.keras")
   codec.load_model(ladder).save(copy)

@@ -123,15 +123,17 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
     every example at the default quality)."""
     if levels is None:
       levels = tf.fill(tf.shape(x)[:1], self.default_quality - 1)
-    gain, inverse = self._level_gains(levels)
+    return self._gained(x, *self._level_gains(levels), training)
+
+  def _gained(self, x: tf.Tensor, gain, inverse, training: bool):
+    """Reconstruction and bits per example of ``x`` with ``gain`` and
+    ``inverse`` gain (broadcast against y)."""
     # Gains in float32 also under a mixed-precision policy.
     y = tf.cast(self.analysis(x), tf.float32) * gain
-    z = self.hyper_analysis(y)
-    z_tilde, z_bits = self.z_model(z, training=training)
+    z_tilde, z_bits = self.z_model(self.hyper_analysis(y), training=training)
     loc, index = self._hyper(z_tilde)
     y_tilde, y_bits = self.y_model(y, index, loc=loc, training=training)
-    x_hat = self.synthesis(y_tilde * inverse)
-    return x_hat, y_bits + z_bits
+    return self.synthesis(y_tilde * inverse), y_bits + z_bits
 
   def training_levels(self, batch_size) -> tf.Tensor:
     """The levels [B] of this replica's patches at the current step:
@@ -178,16 +180,10 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
   def call(self, images, training=False, quality=None):
     """Reconstruction of uint8-range images at ``quality`` (default: the
     default quality)."""
-    x = self._to_float(images)
     gain, inverse = self.gains(self.default_quality if quality is None
                                else quality)
-    y_tilde, _ = self._quantized(self.analysis(x) * gain, training)
-    return self.synthesis(y_tilde * inverse) * 255.0
-
-  def _quantized(self, y, training):
-    z_tilde, _ = self.z_model(self.hyper_analysis(y), training=training)
-    loc, index = self._hyper(z_tilde)
-    return self.y_model(y, index, loc=loc, training=training)
+    x_hat, _ = self._gained(self._to_float(images), gain, inverse, training)
+    return tf.cast(x_hat, tf.float32) * 255.0
 
   # -- compression -----------------------------------------------------------
 
