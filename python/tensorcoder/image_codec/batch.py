@@ -17,9 +17,7 @@ from typing import Callable, Optional, Sequence
 from tensorcoder import _atomic
 from tensorcoder.image_codec import images
 
-# What each command reads and writes.
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff",
-                    ".webp")
+# What decompress reads (compress reads images.IMAGE_EXTENSIONS).
 COMPRESSED_EXTENSION = ".tci"
 
 
@@ -72,7 +70,8 @@ def plan(arguments: Sequence[str], output_dir: Optional[str],
   Raises:
     ValueError: no input, or two inputs that would write the same output.
   """
-  inputs_end = IMAGE_EXTENSIONS if compress else (COMPRESSED_EXTENSION,)
+  inputs_end = (images.IMAGE_EXTENSIONS if compress
+                else (COMPRESSED_EXTENSION,))
   extension = COMPRESSED_EXTENSION if compress else ".png"
   arguments = list(arguments)
   if not arguments:

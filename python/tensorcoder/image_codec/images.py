@@ -60,6 +60,11 @@ def _package_dir(package: str) -> str:
   raise ValueError(f"unknown image package {package!r}")
 
 
+# The files a folder given to compress, evaluate or main-job contributes.
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff",
+                    ".webp")
+
+
 def resolve(name: str) -> str:
   """The path of ``name``: a file, or ``package:file`` for a bundled one."""
   if ":" in name and not os.path.exists(name):
@@ -83,8 +88,7 @@ def expand(sources: Sequence[str]) -> list[str]:
       paths.extend(resolve(name) for name in TRAIN_IMAGES)
     elif os.path.isdir(source):
       for name in sorted(os.listdir(source)):
-        if name.lower().endswith((".png", ".jpg", ".jpeg", ".bmp", ".ppm",
-                                  ".tif", ".tiff", ".webp")):
+        if name.lower().endswith(IMAGE_EXTENSIONS):
           paths.append(os.path.join(source, name))
     elif any(c in source for c in "*?["):
       paths.extend(sorted(glob.glob(source)))
