@@ -38,6 +38,7 @@ TF_CPP_MIN_LOG_LEVEL=3 PYTHONPATH="$RUN/code" setsid nohup nice -n 10 \
   --lmbdas 0.0018 0.0035 0.0067 0.013 0.025 0.0483 \
   --learning-rate 3e-4 --checkpoint-every 500 --validate-every 2000 \
   --num-filters 128 --num-latents 192 --num-hyper-filters 128 --seed 1 \
+  --precision mixed_bfloat16 \
   > "$RUN/train.log" 2>&1 &
 echo $! > "$RUN/pid"
 echo "training in the background: pid $(cat "$RUN/pid"), log $RUN/train.log"

@@ -125,6 +125,38 @@ def test_training_under_mixed_precision():
   assert all(g is not None for g in gradients)
 
 
+def test_train_precision_mixed_bfloat16(tmp_path):
+  # --precision mixed_bfloat16: the run's transforms compute in bfloat16,
+  # its weights stay float32, and the model it saves computes in float32 and
+  # round-trips; the global policy is left as it was.
+  settings = dict(
+      data=("skimage:astronaut.png",), model_dir=str(tmp_path / "run"),
+      steps=8, patch_size=64, batch_size=2, learning_rate=1e-3,
+      checkpoint_every=4, num_filters=8, num_latents=8, num_hyper_filters=8,
+      lmbdas=LMBDAS, validation_images=0, precision="mixed_bfloat16")
+  config = train.TrainConfig(**settings)
+  training = train._training_model(config)  # pylint: disable=protected-access
+  assert training.analysis.layers[0].compute_dtype == "bfloat16"
+  assert all(v.dtype == "float32" for v in training.trainable_variables)
+  assert keras.mixed_precision.global_policy().name == "float32"
+  initial = [v.numpy() for v in training.trainable_variables]
+  path = train.train(config, log=lambda *_: None)
+  assert keras.mixed_precision.global_policy().name == "float32"
+  model = codec.load_model(path)
+  assert model.analysis.layers[0].compute_dtype == "float32"
+  trained = [v.numpy() for v in model.trainable_variables]
+  assert len(trained) == len(initial)
+  assert sum(not np.array_equal(a, b) for a, b in zip(initial, trained)) > (
+      len(initial) // 2)
+  image = photo(64, 64, seed=4)
+  decoded = codec.decompress_bytes(codec.compress_array(image, path, 2), path)
+  assert decoded.shape == image.shape
+  with pytest.raises(ValueError, match="--precision must be one of"):
+    train.train(dataclasses.replace(config, precision="float16",
+                                    model_dir=str(tmp_path / "bad")))
+  assert not os.path.exists(tmp_path / "bad")
+
+
 def test_fractional_qualities_interpolate_the_gains(ladder):
   model = codec.load_model(ladder)
   low, _ = model.gains(2)

@@ -11,6 +11,9 @@
   else ``MirroredStrategy`` over the local devices.
 * Optimizer: Adam with a piecewise-constant learning rate: ``--learning-rate``
   for the first 80% of ``--steps``, a tenth of it for the last 20%.
+* Precision: ``--precision mixed_bfloat16`` runs the transforms in bfloat16
+  (weights, entropy models and the loss stay float32); on CPUs with AMX a
+  step takes about half the time. The saved model computes in float32.
 * A Keras epoch is ``--checkpoint-every`` steps; ``--steps`` is the total.
   At the end of each full epoch ``BackupAndRestore`` writes
   ``MODEL_DIR/backup/``: a run started again with the same ``--model-dir``
@@ -34,6 +37,7 @@ Training is deterministic for a ``--seed`` (weights, crops, file order).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import json
@@ -68,6 +72,14 @@ class TrainConfig:
   # None: a tenth of the images, at most 16.
   validation_images: Optional[int] = None
   validate_every: int = 1000
+  # The Keras dtype policy of the transforms while training: "float32", or
+  # "mixed_bfloat16" (bfloat16 convolutions, float32 weights, entropy models
+  # and loss; about twice as fast on CPUs with AMX). The saved model computes
+  # in float32 either way.
+  precision: str = "float32"
+
+
+PRECISIONS = ("float32", "mixed_bfloat16")
 
 
 def learning_rate_schedule(learning_rate: float, steps: int):
@@ -205,6 +217,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> str:
     raise ValueError("need steps >= 0, batch_size >= 1, patch_size >= 64")
   if config.checkpoint_every < 1 or config.validate_every < 1:
     raise ValueError("need checkpoint_every >= 1 and validate_every >= 1")
+  if config.precision not in PRECISIONS:
+    raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, "
+                     f"got {config.precision!r}")
   if config.patch_size % HyperpriorCodec.factor:
     raise ValueError(f"patch_size must be a multiple of "
                      f"{HyperpriorCodec.factor}")
@@ -322,12 +337,29 @@ def _codec(config: TrainConfig):
                                            lmbdas=tuple(config.lmbdas))
 
 
+@contextlib.contextmanager
+def _dtype_policy(name: str):
+  """Layers created inside get the Keras dtype policy ``name``."""
+  import keras  # pylint: disable=g-import-not-at-top
+  previous = keras.mixed_precision.global_policy()
+  keras.mixed_precision.set_global_policy(name)
+  try:
+    yield
+  finally:
+    keras.mixed_precision.set_global_policy(previous)
+
+
 def _training_model(config: TrainConfig):
-  """A built, compiled model with its optimizer built (to load backups)."""
+  """A built, compiled model with its optimizer built (to load backups),
+  computing in ``config.precision``."""
   import keras  # pylint: disable=g-import-not-at-top
   codec_class, settings = _codec(config)
-  model = codec_class(**settings)
-  model.build()
+  # Layers keep the policy they were created (and built) with; the global
+  # policy is restored at once, so the final model (and anything else the
+  # caller creates) computes in float32.
+  with _dtype_policy(config.precision):
+    model = codec_class(**settings)
+    model.build()
   model.compile(optimizer=keras.optimizers.Adam(
       learning_rate_schedule(config.learning_rate, config.steps)),
                 jit_compile=False)
@@ -415,6 +447,13 @@ def add_arguments(parser) -> None:
                       help="train nothing: write the latest backup in "
                       "--model-dir as a model file with tables at PATH "
                       "(also while that run goes on)")
+  parser.add_argument("--precision", choices=PRECISIONS,
+                      default=defaults.precision,
+                      help="the transforms' arithmetic while training: "
+                      "mixed_bfloat16 computes the convolutions in bfloat16 "
+                      "(about twice as fast on CPUs with AMX); weights, "
+                      "entropy models and loss stay float32, and the saved "
+                      "model computes in float32 (default float32)")
   parser.add_argument("--validation-images", type=int, default=None,
                       help="images held aside for validation (default: a "
                       "tenth, at most 16)")
@@ -446,7 +485,8 @@ def run(args) -> int:
       num_filters=args.num_filters, num_latents=args.num_latents,
       num_hyper_filters=args.num_hyper_filters,
       validation_images=getattr(args, "validation_images", None),
-      validate_every=getattr(args, "validate_every", 1000))
+      validate_every=getattr(args, "validate_every", 1000),
+      precision=getattr(args, "precision", TrainConfig.precision))
   train(config)
   return 0
 
