@@ -34,7 +34,7 @@ cd "$RUN"
 TF_CPP_MIN_LOG_LEVEL=3 PYTHONPATH="$RUN/code" setsid nohup nice -n 10 \
   "$ROOT/.venv/bin/python" -m tensorcoder.image_codec.train \
   --data "$DATA" --model-dir "$RUN/model" \
-  --steps 300000 --patch-size 128 --batch-size 8 \
+  --steps 100000 --patch-size 128 --batch-size 8 \
   --lmbdas 0.0018 0.0035 0.0067 0.013 0.025 0.0483 \
   --learning-rate 3e-4 --checkpoint-every 500 --validate-every 2000 \
   --num-filters 128 --num-latents 192 --num-hyper-filters 128 --seed 1 \
