@@ -195,25 +195,34 @@ class DeepFactorized(base_lib.Distribution):
 
     The network is increasing, so a bracket found by doubling followed by
     bisection converges for any target; 64 halvings reach the dtype's
-    resolution for brackets up to 2^64 wide.
+    resolution for brackets up to 2^64 wide. Each loop stops early once an
+    iteration leaves the bracket unchanged: from then on every iteration
+    would, so the result is that of all 64 (and eager callers, such as a
+    model load, do not pay for them).
     """
     channels = max(1, self.batch_shape.num_elements())
     target = tf.broadcast_to(tf.cast(target_logit, self.dtype), [channels])
     target = target[:, None, None]
     def f(v):
       return self._logits_and_slope(v, False)[0]
-    lo = -tf.ones_like(target)
-    hi = tf.ones_like(target)
-    def expand(i, lo, hi):
-      lo = tf.where(f(lo) > target, 2 * lo, lo)
-      hi = tf.where(f(hi) < target, 2 * hi, hi)
-      return i + 1, lo, hi
-    _, lo, hi = tf.while_loop(lambda i, *_: i < 64, expand, (0, lo, hi))
-    def bisect(i, lo, hi):
+    def until_fixed(step):
+      def body(i, lo, hi, _):
+        new_lo, new_hi = step(lo, hi)
+        moved = tf.reduce_any(tf.not_equal(new_lo, lo)) | tf.reduce_any(
+            tf.not_equal(new_hi, hi))
+        return i + 1, new_lo, new_hi, moved
+      return lambda lo, hi: tf.while_loop(
+          lambda i, lo, hi, moved: (i < 64) & moved, body,
+          (0, lo, hi, tf.constant(True)))[1:3]
+    def expand(lo, hi):
+      return (tf.where(f(lo) > target, 2 * lo, lo),
+              tf.where(f(hi) < target, 2 * hi, hi))
+    def bisect(lo, hi):
       mid = (lo + hi) / 2
       below = f(mid) < target
-      return i + 1, tf.where(below, mid, lo), tf.where(below, hi, mid)
-    _, lo, hi = tf.while_loop(lambda i, *_: i < 64, bisect, (0, lo, hi))
+      return tf.where(below, mid, lo), tf.where(below, hi, mid)
+    lo, hi = until_fixed(expand)(-tf.ones_like(target), tf.ones_like(target))
+    lo, hi = until_fixed(bisect)(lo, hi)
     result = tf.reshape((lo + hi) / 2, [-1])
     return tf.reshape(result, self.batch_shape_tensor())
 

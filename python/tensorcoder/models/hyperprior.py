@@ -242,8 +242,13 @@ class HyperpriorCodec(_Codec):
                 scale_max=self.scale_max, table_shapes=self.table_shapes)
 
   def build(self, input_shape=None):
-    x = tf.zeros([1, self.factor, self.factor, 3])
-    self._forward(x, training=False)
+    # Creates the transforms' variables (the density's exist from its
+    # constructor) without evaluating the entropy models: in evaluation mode
+    # they would solve for the density's quantization offsets, a second of
+    # every model load.
+    y = self.analysis(tf.zeros([1, self.factor, self.factor, 3]))
+    self._hyper(self.hyper_analysis(y))
+    self.synthesis(y)
     self.built = True
 
   def _hyper(self, z_hat: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
