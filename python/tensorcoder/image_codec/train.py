@@ -89,6 +89,22 @@ def learning_rate_schedule(learning_rate: float, steps: int):
       [max(int(0.8 * steps), 1)], [learning_rate, learning_rate / 10])
 
 
+def split_files(config: TrainConfig) -> tuple[list[str], list[str]]:
+  """``(training, validation)``: the image files of ``config.data``, less
+  the ``validation_images`` (default: a tenth, at most 16) that the seeded
+  split holds aside.
+
+  Raises:
+    ValueError (images.ImageError): no images, or a bad source.
+  """
+  from tensorcoder.image_codec import data  # pylint: disable=g-import-not-at-top
+  files = data.image_files(config.data)
+  held = config.validation_images
+  if held is None:
+    held = min(16, len(files) // 10)
+  return data.split_validation(files, held, config.seed)
+
+
 def _step(model) -> int:
   """The optimizer steps made so far."""
   return int(model.optimizer.iterations.numpy())
@@ -224,12 +240,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> str:
     raise ValueError(f"patch_size must be a multiple of "
                      f"{HyperpriorCodec.factor}")
   # All inputs are checked before the strategy starts or anything is written.
-  files = data.image_files(config.data)
-  sizes = dict(zip(files, data.image_sizes(files)))
-  held = config.validation_images
-  if held is None:
-    held = min(16, len(files) // 10)
-  training, validation = data.split_validation(files, held, config.seed)
+  training, validation = split_files(config)
+  # Reading every size also checks that each file is an image.
+  every = training + validation
+  sizes = dict(zip(every, data.image_sizes(every)))
   small = [f for f in training if min(sizes[f]) < config.patch_size]
   training = [f for f in training if f not in small]
   if not training:

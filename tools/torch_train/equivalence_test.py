@@ -1,0 +1,140 @@
+"""``ladder_torch.Ladder`` computes what ``VariableRateHyperpriorCodec``
+computes, on the same weights (CPU, float32).
+
+    PYTHONPATH=<tensorcoder tree>:<torch site> python -m pytest \\
+        tools/torch_train/equivalence_test.py
+
+Needs TensorFlow (the project's environment) and PyTorch in one process.
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import keras  # pylint: disable=g-import-not-at-top
+import numpy as np  # pylint: disable=g-import-not-at-top
+import pytest  # pylint: disable=g-import-not-at-top
+import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+torch = pytest.importorskip("torch")
+
+import convert  # pylint: disable=g-import-not-at-top
+import ladder_torch  # pylint: disable=g-import-not-at-top
+from tensorcoder import distributions  # pylint: disable=g-import-not-at-top
+
+SETTINGS = dict(filters=8, latents=6, hyper=5, lmbdas=(0.002, 0.01, 0.05))
+
+
+@pytest.fixture(scope="module")
+def pair():
+  keras.utils.set_random_seed(3)
+  model = convert._model(*(SETTINGS[k] for k in convert.META))  # pylint: disable=protected-access
+  rng = np.random.default_rng(0)
+  # Gains away from their initial values, and a density that is not at
+  # its initialization, so that every variable matters.
+  for variable in model.trainable_weights:
+    variable.assign(variable.numpy() + rng.normal(
+        0, 0.05, variable.shape).astype(np.float32))
+  twin = ladder_torch.Ladder(*(SETTINGS[k] for k in convert.META))
+  twin.load_arrays([w.numpy() for w in model.trainable_weights])
+  return model, twin
+
+
+def _nchw(x):
+  return torch.as_tensor(np.transpose(np.asarray(x), (0, 3, 1, 2)).copy())
+
+
+def _nhwc(t):
+  return np.transpose(t.detach().numpy(), (0, 2, 3, 1))
+
+
+def test_variables_line_up(pair):
+  model, twin = pair
+  assert len(twin.names) == len(model.trainable_weights)
+  for name, variable in zip(twin.names, model.trainable_weights):
+    assert variable.path.split("/")[-1] == name.split("/")[-1], (
+        name, variable.path)
+
+
+@pytest.mark.parametrize("group,shape", [
+    ("analysis", (2, 64, 64, 3)), ("synthesis", (2, 4, 4, 6)),
+    ("hyper_analysis", (2, 4, 4, 6)), ("hyper_synthesis", (2, 1, 1, 5)),
+    ("hyper_synthesis", (1, 3, 2, 5))])
+def test_transforms(pair, group, shape):
+  model, twin = pair
+  x = np.random.default_rng(1).uniform(0, 1, shape).astype(np.float32)
+  expected = getattr(model, group)(tf.constant(x)).numpy()
+  got = _nhwc(twin.transform(group, _nchw(x)))
+  np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_likelihoods(pair):
+  model, twin = pair
+  rng = np.random.default_rng(2)
+  z = rng.normal(0, 4, (2, 3, 3, 5)).astype(np.float32)
+  prior = distributions.NoisyDeepFactorized(base=model.hyperprior_density)
+  expected = prior.log_prob(tf.constant(z)).numpy()
+  got = _nhwc(twin.z_log_prob(_nchw(z)))
+  np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+  centered = rng.normal(0, 10, (2, 3, 3, 6)).astype(np.float32)
+  index = rng.uniform(-3, 66, centered.shape).astype(np.float32)
+  scale = model.scale_fn(tf.clip_by_value(index, 0, 63))
+  expected = distributions.NoisyNormal(0.0, scale).log_prob(centered).numpy()
+  got = _nhwc(twin.y_log_prob(_nchw(centered), _nchw(index)))
+  np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_training_forward(pair):
+  # The rate and reconstruction of training, with the same noise.
+  model, twin = pair
+  rng = np.random.default_rng(4)
+  x = rng.uniform(0, 1, (3, 64, 64, 3)).astype(np.float32)
+  levels = np.array([0, 2, 1])
+  gain, inverse = model._level_gains(tf.constant(levels))  # pylint: disable=protected-access
+  y = model.analysis(tf.constant(x)) * gain
+  z = model.hyper_analysis(y)
+  u_z = rng.uniform(-.5, .5, z.shape).astype(np.float32)
+  u_y = rng.uniform(-.5, .5, y.shape).astype(np.float32)
+  z_tilde = z + u_z
+  loc, index = model._hyper(z_tilde)  # pylint: disable=protected-access
+  y_tilde = y + u_y
+  scale = model.scale_fn(tf.clip_by_value(index, 0, 63))
+  log_prob = tf.reduce_sum(distributions.NoisyNormal(0.0, scale).log_prob(
+      y_tilde - loc), [1, 2, 3]) + tf.reduce_sum(
+          distributions.NoisyDeepFactorized(
+              base=model.hyperprior_density).log_prob(z_tilde), [1, 2, 3])
+  expected_bits = log_prob.numpy() / -np.log(2)
+  expected_x = model.synthesis(y_tilde * inverse).numpy()
+  bits, x_hat = twin(_nchw(x), torch.as_tensor(levels),
+                     noise=(_nchw(u_z), _nchw(u_y)))
+  np.testing.assert_allclose(bits.detach().numpy(), expected_bits, rtol=1e-4)
+  np.testing.assert_allclose(_nhwc(x_hat), expected_x, rtol=1e-4, atol=1e-5)
+
+
+def test_gradients_reach_every_variable(pair):
+  _, twin = pair
+  x = torch.rand(4, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+  loss, _, _ = twin.loss(x, torch.tensor([0, 1, 2, 0]))
+  twin.zero_grad()
+  loss.backward()
+  for name, value in zip(twin.names, twin.values):
+    assert value.grad is not None and torch.isfinite(value.grad).all(), name
+    assert value.grad.abs().sum() > 0, name
+
+
+def test_npz_round_trip(pair, tmp_path):
+  # export of a model file -> .npz -> import: the same weights, and a model
+  # that codes.
+  model, _ = pair
+  model.make_coders()
+  source = str(tmp_path / "source.keras")
+  model.save(source)
+  convert.export(source, str(tmp_path / "w.npz"))
+  back = convert.to_model(str(tmp_path / "w.npz"))
+  for a, b in zip(model.trainable_weights, back.trainable_weights):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+  image = np.random.default_rng(5).integers(0, 256, (40, 56, 3), np.uint8)
+  assert back.compress(image, quality=2)[0] == model.compress(
+      image, quality=2)[0]
