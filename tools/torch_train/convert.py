@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 
@@ -39,16 +38,13 @@ def load_source(source: str):
   training run in the folder ``source`` (its ``train_config.json``)."""
   if os.path.isdir(source):
     from tensorcoder.image_codec import train  # pylint: disable=g-import-not-at-top
-    with open(os.path.join(source, "train_config.json")) as f:
-      fields = json.load(f)
-    known = {field.name for field in dataclasses.fields(train.TrainConfig)}
-    config = train.TrainConfig(**{k: v for k, v in fields.items()
-                                  if k in known})
+    config = train.run_config(source)
     if config.lmbdas is None:
       raise SystemExit(f"{source}: not a variable-rate run")
     model = train._training_model(  # pylint: disable=protected-access
         dataclasses.replace(config, precision="float32"))
-    model.load_weights(os.path.join(source, "backup", "latest.weights.h5"))
+    if not train.load_backup(model, os.path.join(source, "backup")):
+      raise SystemExit(f"{source}: no backup")
     _, validation = train.split_files(config)
     return model, int(model.optimizer.iterations.numpy()), validation
   from tensorcoder.image_codec import codec  # pylint: disable=g-import-not-at-top

@@ -46,6 +46,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from typing import Callable, Optional, Sequence
 
 from tensorcoder import _atomic
@@ -157,7 +158,11 @@ def _callbacks(config: TrainConfig, backup_dir: str, write_dir: str,
     number is always the optimizer step / ``checkpoint_every``."""
 
     def __init__(self):
-      super().__init__(backup_dir, save_freq="epoch", delete_checkpoint=False)
+      # double_checkpoint: the previous backup stays beside the latest (as
+      # "<name>.bkp"), since the latest is rewritten in place and a run
+      # killed while writing it leaves a broken file (see load_backup).
+      super().__init__(backup_dir, save_freq="epoch", delete_checkpoint=False,
+                       double_checkpoint=True)
 
     def on_epoch_end(self, epoch, logs=None):
       finite = math.isfinite((logs or {}).get("loss", 0.0))
@@ -291,11 +296,9 @@ def _fit(config: TrainConfig, strategy, chief: bool, write_dir: str,
   keras.utils.set_random_seed(config.seed)
   with strategy.scope():
     model = _training_model(config)
-  weights = os.path.join(backup_dir, "latest.weights.h5")
-  if os.path.exists(weights):
-    # BackupAndRestore restores it too; the step is needed here, to start
-    # the data stream where it was.
-    model.load_weights(weights)
+  # BackupAndRestore restores the backup too; the step is needed here, to
+  # start the data stream where it was.
+  load_backup(model, backup_dir, repair=True, log=log)
   start = _step(model)
   if start >= config.steps > 0:
     log(f"the backup is at step {start}, not before --steps {config.steps}: "
@@ -399,19 +402,98 @@ def export_backup(model_dir: str, path: str) -> int:
   Raises:
     ValueError: ``model_dir`` has no ``train_config.json`` or no backup.
   """
-  config_path = os.path.join(model_dir, "train_config.json")
-  weights = os.path.join(model_dir, "backup", "latest.weights.h5")
-  if not os.path.exists(config_path) or not os.path.exists(weights):
+  config = run_config(model_dir)
+  model = _training_model(config)
+  if not load_backup(model, os.path.join(model_dir, "backup")):
     raise ValueError(f"{model_dir}: no training run with a backup here "
-                     "(train_config.json and backup/latest.weights.h5)")
+                     f"(train_config.json and backup/{BACKUP_WEIGHTS})")
+  _save_final(config, model, path)
+  return _step(model)
+
+
+def run_config(model_dir: str) -> TrainConfig:
+  """The settings of the training run in ``model_dir``.
+
+  Raises:
+    ValueError: ``model_dir`` has no ``train_config.json``.
+  """
+  config_path = os.path.join(model_dir, "train_config.json")
+  if not os.path.exists(config_path):
+    raise ValueError(f"{model_dir}: no training run with a backup here "
+                     f"(train_config.json and backup/{BACKUP_WEIGHTS})")
   with open(config_path) as f:
     fields = json.load(f)
   known = {field.name for field in dataclasses.fields(TrainConfig)}
-  config = TrainConfig(**{k: v for k, v in fields.items() if k in known})
-  model = _training_model(config)
-  model.load_weights(weights)
-  _save_final(config, model, path)
-  return _step(model)
+  return TrainConfig(**{k: v for k, v in fields.items() if k in known})
+
+
+BACKUP_WEIGHTS = "latest.weights.h5"
+BACKUP_METADATA = "training_metadata.json"
+# BackupAndRestore(double_checkpoint=True) keeps the previous backup under
+# these names plus this suffix.
+PREVIOUS = ".bkp"
+
+
+def _signature(path: str):
+  status = os.stat(path)
+  return status.st_mtime_ns, status.st_size
+
+
+def load_backup(model, backup_dir: str, repair: bool = False,
+                log: Optional[Callable[[str], None]] = None,
+                attempts: int = 5) -> bool:
+  """Loads the newest complete backup in ``backup_dir`` into ``model``
+  (built, with its optimizer built); False when there is none.
+
+  ``BackupAndRestore`` rewrites the latest backup in place, so a reader can
+  find it half written: while the run writes it (``--export-backup`` during
+  training), or for good when a run was killed in the middle of writing.
+  A file that changes while it is read, or fails to load, is read again
+  (``attempts`` times, a second apart); if it still fails, the previous
+  backup is loaded, and with ``repair`` copied over the broken one (as
+  ``BackupAndRestore`` does when it restores), so that the run resumes
+  from it.
+
+  Raises:
+    OSError, ValueError: neither backup loads.
+  """
+  weights = os.path.join(backup_dir, BACKUP_WEIGHTS)
+  previous = weights + PREVIOUS
+  if not os.path.exists(weights):
+    if not os.path.exists(previous):
+      return False
+    attempts = 0
+  failure = None
+  for attempt in range(attempts):
+    if attempt:
+      time.sleep(1)
+    try:
+      before = _signature(weights)
+      model.load_weights(weights)
+      if _signature(weights) == before:
+        return True
+    except (OSError, ValueError) as error:
+      failure = error
+  if not os.path.exists(previous):
+    if failure is not None:
+      raise failure
+    raise OSError(f"{weights} kept changing while it was read")
+  # Keras loads only files named *.weights.h5.
+  if repair:
+    shutil.copyfile(previous, weights)
+    model.load_weights(weights)
+    metadata = os.path.join(backup_dir, BACKUP_METADATA)
+    if os.path.exists(metadata + PREVIOUS):
+      shutil.copyfile(metadata + PREVIOUS, metadata)
+  else:
+    with tempfile.TemporaryDirectory() as scratch:
+      copy = os.path.join(scratch, BACKUP_WEIGHTS)
+      shutil.copyfile(previous, copy)
+      model.load_weights(copy)
+  if log is not None:
+    log(f"{weights} is broken ({failure}); loaded the previous backup, "
+        f"{previous}")
+  return True
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

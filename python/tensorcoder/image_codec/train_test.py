@@ -195,6 +195,37 @@ def test_a_run_started_again_resumes(pictures, tmp_path):
   assert metadata["epoch"] == 4
 
 
+def test_a_broken_backup_falls_back_to_the_previous_one(pictures, tmp_path):
+  # A run killed while BackupAndRestore rewrites the latest backup leaves a
+  # truncated file; export and the next run use the previous backup (kept
+  # by double_checkpoint), and the run repairs and resumes from it.
+  train.train(config_for(tmp_path, pictures, steps=4, checkpoint_every=2),
+              log=lambda *_: None)
+  backup = tmp_path / "backup"
+  assert sorted(os.listdir(backup)) == [
+      "latest.weights.h5", "latest.weights.h5.bkp", "training_metadata.json",
+      "training_metadata.json.bkp"]
+  latest = backup / "latest.weights.h5"
+  latest.write_bytes(latest.read_bytes()[:len(latest.read_bytes()) // 3])
+  assert train.export_backup(str(tmp_path), str(tmp_path / "x.keras")) == 2
+  logs = []
+  train.train(config_for(tmp_path, pictures, steps=6, checkpoint_every=2),
+              log=logs.append)
+  assert any("is broken" in line and "previous backup" in line
+             for line in logs)
+  assert any("resumed" in line and "at step 2" in line for line in logs)
+  assert any("after 6 steps" in line for line in logs)
+  assert json.loads((backup / "training_metadata.json").read_text()) == {
+      "epoch": 3, "batch": 0}
+  # Gone for good (no previous backup either): a clear error, not a
+  # silent start from scratch.
+  latest.write_bytes(b"")
+  (backup / "latest.weights.h5.bkp").write_bytes(b"junk")
+  with pytest.raises((OSError, ValueError)):
+    train.export_backup(str(tmp_path), str(tmp_path / "y.keras"))
+  assert not (tmp_path / "y.keras").exists()
+
+
 # -- (d) two workers -----------------------------------------------------------
 
 
@@ -243,8 +274,8 @@ def test_two_workers_on_localhost(pictures, tmp_path):
   # Only the chief's files: the other worker wrote in a temporary folder.
   assert sorted(os.listdir(model_dir)) == [
       "backup", "model.keras", "train_config.json"]
-  assert sorted(os.listdir(model_dir / "backup")) == [
-      "latest.weights.h5", "training_metadata.json"]
+  assert {name.removesuffix(".bkp") for name in os.listdir(
+      model_dir / "backup")} == {"latest.weights.h5", "training_metadata.json"}
   image = picture(64, 64, seed=5)
   path = str(model_dir / "model.keras")
   assert codec.decompress_bytes(codec.compress_array(image, path),
