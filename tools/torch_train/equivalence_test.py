@@ -8,6 +8,7 @@ Needs TensorFlow (the project's environment) and PyTorch in one process.
 """
 
 import os
+import subprocess
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -138,3 +139,38 @@ def test_npz_round_trip(pair, tmp_path):
   image = np.random.default_rng(5).integers(0, 256, (40, 56, 3), np.uint8)
   assert back.compress(image, quality=2)[0] == model.compress(
       image, quality=2)[0]
+
+
+def test_training_command_round_trip(pair, tmp_path):
+  # convert.py export -> ladder_torch.py (3 steps) -> convert.py import: a
+  # model whose weights changed, that codes, with the step carried along.
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  model, _ = pair
+  model.make_coders()
+  model.save(str(tmp_path / "start.keras"))
+  convert.export(str(tmp_path / "start.keras"), str(tmp_path / "start.npz"))
+  pictures = tmp_path / "pictures"
+  pictures.mkdir()
+  rng = np.random.default_rng(6)
+  for i in range(2):
+    Image.fromarray(rng.integers(0, 256, (80, 96, 3), np.uint8)).save(
+        pictures / f"{i}.png")
+  script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "ladder_torch.py")
+  result = subprocess.run(
+      [sys.executable, script, "--data", str(pictures), "--init",
+       str(tmp_path / "start.npz"), "--out", str(tmp_path / "out.npz"),
+       "--steps", "3", "--batch-size", "2", "--patch-size", "64",
+       "--learning-rate", "1e-2"], capture_output=True, text=True,
+      check=False)
+  assert result.returncode == 0, result.stderr
+  assert "saved" in result.stdout and "at step 3" in result.stdout
+  assert int(np.load(tmp_path / "out.npz")["step"]) == 3
+  trained = convert.to_model(str(tmp_path / "out.npz"))
+  changed = sum(not np.array_equal(a.numpy(), b.numpy()) for a, b in zip(
+      model.trainable_weights, trained.trainable_weights))
+  assert changed > len(model.trainable_weights) // 2
+  image = rng.integers(0, 256, (40, 56, 3), np.uint8)
+  strings, z_shape = trained.compress(image, quality=3)
+  assert trained.decompress(strings, image.shape, z_shape,
+                            quality=3).shape == image.shape
