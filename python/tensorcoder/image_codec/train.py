@@ -18,7 +18,9 @@
   At the end of each full epoch ``BackupAndRestore`` writes
   ``MODEL_DIR/backup/``: a run started again with the same ``--model-dir``
   resumes from it (also after a finished run, to train it longer); the data
-  stream continues where it was.
+  stream continues where it was. The previous backup is kept beside it, and
+  a run killed while writing the latest resumes from the previous one
+  (``load_backup``).
 * Validation: at the end of the epochs in which a multiple of
   ``--validate-every`` steps is passed, and at the end, the mean bpp and
   PSNR of the held-aside images (whole images center-cropped to multiples of
