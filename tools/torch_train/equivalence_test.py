@@ -51,6 +51,13 @@ def _nhwc(t):
   return np.transpose(t.detach().numpy(), (0, 2, 3, 1))
 
 
+def test_the_rdft_basis_is_tensorcoders():
+  from tensorcoder.layers import parameters  # pylint: disable=g-import-not-at-top
+  for size in range(1, 8):
+    np.testing.assert_array_equal(ladder_torch.real_dft_basis(size),
+                                  parameters.real_dft_basis(size))
+
+
 def test_variables_line_up(pair):
   model, twin = pair
   assert len(twin.names) == len(model.trainable_weights)

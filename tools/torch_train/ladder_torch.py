@@ -44,7 +44,11 @@ NUM_SCALES, SCALE_MIN, SCALE_MAX = 64, 0.11, 256.0
 
 
 def real_dft_basis(size: int) -> np.ndarray:
-  """The orthonormal real DFT basis of ``layers.parameters`` (rows)."""
+  """The orthonormal real DFT basis of ``layers.parameters`` (rows).
+
+  Written again here because this file must run where TensorFlow is not
+  (``tensorcoder.layers`` imports it); ``equivalence_test.py`` checks that
+  both give the same basis."""
   n = np.arange(size)
   rows = [np.full(size, 1 / np.sqrt(size))]
   for j in range(1, (size + 1) // 2):
