@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prepares .gpu/ in the repository root for a device run of ladder_torch.py:
 # the latest backup of a ladder training run as .gpu/start.npz, and the
-# training photographs as .gpu/bsds500 (together under the 64 MiB a device
-# call carries); .gpu/ is kept out of git (.git/info/exclude).
+# training photographs as .gpu/bsds500, as many as fit beside the rest of
+# the working tree under the 64 MiB a device call carries; .gpu/ is kept out
+# of git (.git/info/exclude).
 #
 #   tools/torch_train/prepare.sh [RUN_MODEL_DIR]   (default /work/runs/ladder-v2/model)
 #
@@ -17,7 +18,34 @@ rm -rf .gpu && mkdir -p .gpu
 TREE="$(tools/pytree.sh "$(mktemp -d)")"
 PYTHONPATH="$TREE" TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python \
   tools/torch_train/convert.py export "$RUN" .gpu/start.npz
-cp -r "$DATA" .gpu/bsds500
+# A device call carries at most 64 MiB in all: the files git tracks (or
+# would), .gpu/start.npz and the images. Copy photographs (train, val, then
+# test) while they fit under 63 MiB.
+.venv/bin/python - "$DATA" <<'PY'
+import os, shutil, subprocess, sys
+data = sys.argv[1]
+listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"],
+                        capture_output=True, check=True).stdout.split(b"\0")
+used = sum(os.path.getsize(f) for f in listed if f and os.path.isfile(f))
+used += os.path.getsize(".gpu/start.npz")
+budget, copied, left = 63 << 20, 0, 0
+for split in ("train", "val", "test"):
+  folder = os.path.join(data, split)
+  for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
+    size = os.path.getsize(os.path.join(folder, name))
+    if used + size > budget:
+      left += 1
+      continue
+    os.makedirs(os.path.join(".gpu/bsds500", split), exist_ok=True)
+    shutil.copyfile(os.path.join(folder, name),
+                    os.path.join(".gpu/bsds500", split, name))
+    used += size
+    copied += 1
+print(f"{copied} photographs copied, {left} left out; {used / 2**20:.1f} MiB "
+      "travel in all")
+if not copied:
+  sys.exit("no room for training photographs under the 64 MiB a call carries")
+PY
 du -sh .gpu
 cat <<'CMD'
 device command (carry [".gpu"]):

@@ -4,6 +4,7 @@ and the evaluation of every level against JPEG, WebP and AVIF."""
 
 import dataclasses
 import os
+import shutil
 import subprocess
 import sys
 
@@ -208,6 +209,63 @@ def test_export_backup_writes_the_trained_model(ladder, tmp_path):
   with pytest.raises(ValueError, match="no training run with a backup"):
     train.export_backup(str(tmp_path), str(tmp_path / "x.keras"))
   assert not os.path.exists(tmp_path / "x.keras")
+
+
+def test_resuming_with_another_ladder_moves_the_gains(ladder, tmp_path):
+  # A run resumed with other --lmbdas keeps its transforms and step; each
+  # new level gets the gains of its λ on the old ladder (interpolated by
+  # log λ, extrapolated beyond it); the old backup is kept.
+  run = str(tmp_path / "run")
+  shutil.copytree(os.path.dirname(ladder), run)
+  old_config = dataclasses.replace(train.run_config(run), model_dir=run)
+  old = train._training_model(old_config)  # pylint: disable=protected-access
+  assert train.load_backup(old, os.path.join(run, "backup"))
+  new_lmbdas = (0.001, 0.008, 0.015, 0.03, 0.2)
+  config = dataclasses.replace(old_config, lmbdas=new_lmbdas)
+  logs = []
+  path = train.train(config, log=logs.append)  # At step 60: nothing to train.
+  assert any("moved the backup of step 60" in line for line in logs)
+  model = codec.load_model(path)
+  assert model.num_qualities == 5 and model.lmbdas == new_lmbdas
+  assert tuple(train.run_config(run).lmbdas) == new_lmbdas
+  old_gains = old.log_gain.numpy()
+  gains = model.log_gain.numpy()
+  np.testing.assert_array_equal(gains[1], old_gains[1])  # λ 0.008
+  np.testing.assert_array_equal(gains[3], old_gains[2])  # λ 0.03
+  log_l = np.log(LMBDAS)
+  between = (np.log(0.015) - log_l[1]) / (log_l[2] - log_l[1])
+  np.testing.assert_allclose(
+      gains[2], (1 - between) * old_gains[1] + between * old_gains[2],
+      rtol=1e-6)
+  below = (np.log(0.001) - log_l[0]) / (log_l[1] - log_l[0])
+  assert below < 0
+  np.testing.assert_allclose(
+      gains[0], (1 - below) * old_gains[0] + below * old_gains[1], rtol=1e-5)
+  above = (np.log(0.2) - log_l[2]) / (log_l[3] - log_l[2])
+  np.testing.assert_allclose(
+      model.log_inverse_gain.numpy()[4],
+      (1 - above) * old.log_inverse_gain.numpy()[2]
+      + above * old.log_inverse_gain.numpy()[3], rtol=1e-5)
+  assert np.all(np.diff(gains.mean(axis=1)) > 0)
+  # The transforms are the old ones: at a level whose λ is an old level's,
+  # the strings are the old model's.
+  image = photo(40, 56, seed=8)
+  assert (model.compress(image, quality=2)[0] ==
+          codec.load_model(ladder).compress(image, quality=2)[0])
+  # The old backup is kept as it was.
+  kept = train._training_model(old_config)  # pylint: disable=protected-access
+  assert train.load_backup(kept, os.path.join(run, "backup.lmbdas-60"))
+  for a, b in zip(kept.trainable_variables, old.trainable_variables):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+  # Training goes on from there with the new ladder, without moving again.
+  logs.clear()
+  path = train.train(dataclasses.replace(config, steps=64), log=logs.append)
+  assert any("at step 60" in line for line in logs)
+  assert not any("moved" in line for line in logs)
+  assert codec.load_model(path).num_qualities == 5
+  with pytest.raises(ValueError, match="--num-filters"):
+    train.train(dataclasses.replace(config, lmbdas=LMBDAS, num_filters=4,
+                                    steps=70), log=lambda *_: None)
 
 
 def test_quality_errors(ladder):

@@ -20,7 +20,9 @@
   resumes from it (also after a finished run, to train it longer); the data
   stream continues where it was. The previous backup is kept beside it, and
   a run killed while writing the latest resumes from the previous one
-  (``load_backup``).
+  (``load_backup``). A variable-rate run resumed with other ``--lmbdas``
+  keeps its transforms and gets each new level's gains interpolated from
+  the old ladder (``relevel``).
 * Validation: at the end of the epochs in which a multiple of
   ``--validate-every`` steps is passed, and at the end, the mean bpp and
   PSNR of the held-aside images (whole images center-cropped to multiples of
@@ -257,6 +259,16 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> str:
     raise ValueError(f"no training image is at least {config.patch_size}x"
                      f"{config.patch_size} pixels (the patch size)")
 
+  previous = _ladder_change(config)
+  if previous is not None:
+    if os.environ.get("TF_CONFIG"):
+      raise ValueError(f"{config.model_dir}: the run was trained with "
+                       f"--lmbdas {' '.join(map(str, previous.lmbdas))}; "
+                       "change its ladder with one worker (no TF_CONFIG)")
+    from tensorcoder.image_codec import relevel  # pylint: disable=g-import-not-at-top
+    relevel.relevel_backup(previous, config,
+                           os.path.join(config.model_dir, "backup"), log=log)
+
   # TF ops may run only once the (multi-worker) strategy exists.
   strategy = make_strategy()
   replicas = strategy.num_replicas_in_sync
@@ -285,6 +297,24 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> str:
   finally:
     if not chief:
       shutil.rmtree(write_dir, ignore_errors=True)
+
+
+def _ladder_change(config: TrainConfig) -> Optional[TrainConfig]:
+  """The settings of the run in ``config.model_dir`` when it has a backup
+  and was trained with another ladder of λ than ``config`` asks for (both
+  variable-rate); else None."""
+  backup = os.path.join(config.model_dir, "backup", BACKUP_WEIGHTS)
+  if config.lmbdas is None or not (os.path.exists(backup) or
+                                   os.path.exists(backup + PREVIOUS)):
+    return None
+  try:
+    previous = run_config(config.model_dir)
+  except ValueError:
+    return None
+  if previous.lmbdas is None or [float(l) for l in previous.lmbdas] == [
+      float(l) for l in config.lmbdas]:
+    return None
+  return previous
 
 
 def _fit(config: TrainConfig, strategy, chief: bool, write_dir: str,
