@@ -206,6 +206,24 @@ def test_export_backup_writes_the_trained_model(ladder, tmp_path):
   for quality in (1, 3):
     assert (codec.load_model(target).compress(image, quality=quality)[0] ==
             codec.load_model(ladder).compress(image, quality=quality)[0])
+  # With --lmbdas: another ladder from the same backup. Levels at trained λ
+  # give the trained level's strings; a level below them (extrapolated
+  # gains) a lower rate.
+  lower = str(tmp_path / "lower.keras")
+  assert cli.main(["train", "--model-dir", os.path.dirname(ladder),
+                   "--export-backup", lower, "--lmbdas", "0.0005",
+                   *map(str, LMBDAS)]) == 0
+  extended = codec.load_model(lower)
+  assert extended.lmbdas == (0.0005,) + LMBDAS
+  trained = codec.load_model(ladder)
+  for quality in (1, 4):
+    assert (extended.compress(image, quality=quality + 1)[0] ==
+            trained.compress(image, quality=quality)[0])
+  assert (sum(map(len, extended.compress(image, quality=1)[0])) <
+          sum(map(len, trained.compress(image, quality=1)[0])))
+  with pytest.raises(ValueError, match="ascending"):
+    train.export_backup(os.path.dirname(ladder), str(tmp_path / "x.keras"),
+                        lmbdas=(0.01, 0.001))
   with pytest.raises(ValueError, match="no training run with a backup"):
     train.export_backup(str(tmp_path), str(tmp_path / "x.keras"))
   assert not os.path.exists(tmp_path / "x.keras")

@@ -17,6 +17,12 @@ they were not trained for. ``train`` converts the backup first
   clipped to the old range (a second moment stays non-negative).
 
 The old backup is kept beside the new one, as ``backup.lmbdas-<step>``.
+
+The same conversion, without the optimizer, gives a trained model levels it
+was not trained at: ``tensorcoder train --model-dir RUN --export-backup
+M.keras --lmbdas ...`` (``train.export_backup``) writes the run's backup
+with another ladder, e.g. levels below the trained ones whose gains are
+extrapolated.
 """
 
 from __future__ import annotations
@@ -82,6 +88,33 @@ def _slots(model) -> list[tuple[object, object]]:
   return pairs
 
 
+def move_gains(old, new, old_lmbdas: Sequence[float],
+               new_lmbdas: Sequence[float], optimizer: bool = False) -> None:
+  """Sets the built ``VariableRateHyperpriorCodec`` ``new`` (ladder
+  ``new_lmbdas``) from ``old`` (ladder ``old_lmbdas``, same transforms): the
+  same transforms and priors, each new level's gains by log λ on the old
+  ladder (``positions``); with ``optimizer``, also the Adam moments (the
+  gains' interpolated with clipped weights) and the step."""
+  mapping = positions(old_lmbdas, new_lmbdas)
+  gains = {id(old.log_gain), id(old.log_inverse_gain)}
+  pairs = list(zip(old.trainable_variables, new.trainable_variables))
+  if len(pairs) != len(new.trainable_variables) or len(pairs) != len(
+      old.trainable_variables):
+    raise ValueError("the two models differ in more than their ladder")
+  slots = (list(zip(_slots(old), _slots(new))) if optimizer
+           else [None] * len(pairs))
+  for (source, target), slot in zip(pairs, slots):
+    moved = id(source) in gains
+    target.assign(_rows(source.numpy(), mapping, clip=False) if moved
+                  else source)
+    if slot is None:
+      continue
+    for a, b in zip(*slot):
+      b.assign(_rows(a.numpy(), mapping, clip=True) if moved else a)
+  if optimizer:
+    new.optimizer.iterations.assign(old.optimizer.iterations)
+
+
 def relevel_backup(old_config, config, backup_dir: str,
                    log: Callable[[str], None] = print) -> bool:
   """Converts the backup in ``backup_dir`` of a run trained with
@@ -108,20 +141,7 @@ def relevel_backup(old_config, config, backup_dir: str,
   if not train.load_backup(old, backup_dir, repair=True, log=log):
     return False
   new = train._training_model(config)  # pylint: disable=protected-access
-  mapping = positions(old_config.lmbdas, config.lmbdas)
-  gains = {id(old.log_gain), id(old.log_inverse_gain)}
-  new.optimizer.iterations.assign(old.optimizer.iterations)
-  for (source, target, (m_source, v_source), (m_target, v_target)) in zip(
-      old.trainable_variables, new.trainable_variables, _slots(old),
-      _slots(new)):
-    if id(source) in gains:
-      target.assign(_rows(source.numpy(), mapping, clip=False))
-      m_target.assign(_rows(m_source.numpy(), mapping, clip=True))
-      v_target.assign(_rows(v_source.numpy(), mapping, clip=True))
-    else:
-      target.assign(source)
-      m_target.assign(m_source)
-      v_target.assign(v_source)
+  move_gains(old, new, old_config.lmbdas, config.lmbdas, optimizer=True)
   step = train._step(old)  # pylint: disable=protected-access
   keep = f"{backup_dir}.lmbdas-{step}"
   if os.path.exists(keep):

@@ -221,6 +221,14 @@ def _callbacks(config: TrainConfig, backup_dir: str, write_dir: str,
   return callbacks
 
 
+def _check_lmbdas(values: Sequence[float]) -> None:
+  lmbdas = [float(l) for l in values]
+  if len(lmbdas) < 2 or any(not l > 0 for l in lmbdas) or any(
+      b <= a for a, b in zip(lmbdas, lmbdas[1:])):
+    raise ValueError(f"--lmbdas needs two or more positive values in "
+                     f"ascending order, got {values}")
+
+
 def train(config: TrainConfig, log: Callable[[str], None] = print) -> str:
   """Trains (or resumes) and returns the path of the final model file.
 
@@ -233,11 +241,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> str:
   from tensorcoder.models.hyperprior import HyperpriorCodec  # pylint: disable=g-import-not-at-top
 
   if config.lmbdas is not None:
-    lmbdas = [float(l) for l in config.lmbdas]
-    if len(lmbdas) < 2 or any(not l > 0 for l in lmbdas) or any(
-        b <= a for a, b in zip(lmbdas, lmbdas[1:])):
-      raise ValueError(f"--lmbdas needs two or more positive values in "
-                       f"ascending order, got {config.lmbdas}")
+    _check_lmbdas(config.lmbdas)
   if config.steps < 0 or config.batch_size < 1 or config.patch_size < 64:
     raise ValueError("need steps >= 0, batch_size >= 1, patch_size >= 64")
   if config.checkpoint_every < 1 or config.validate_every < 1:
@@ -416,30 +420,51 @@ def _training_model(config: TrainConfig):
   return model
 
 
-def _save_final(config: TrainConfig, model, path: str) -> None:
+def _save_final(config: TrainConfig, model, path: str,
+                lmbdas: Optional[Sequence[float]] = None) -> None:
   """Saves a plain copy of ``model`` (no distributed variables, no
-  optimizer) with frozen tables, atomically (complete or not at all)."""
-  codec_class, settings = _codec(config)
+  optimizer) with frozen tables, atomically (complete or not at all); with
+  ``lmbdas``, with that ladder (``relevel.move_gains``)."""
+  if lmbdas is not None and config.lmbdas is not None and [
+      float(l) for l in lmbdas] == [float(l) for l in config.lmbdas]:
+    lmbdas = None
+  target = config if lmbdas is None else dataclasses.replace(
+      config, lmbdas=tuple(float(l) for l in lmbdas))
+  codec_class, settings = _codec(target)
   final = codec_class(**settings)
   final.build()
-  final.set_weights(model.get_weights())
+  if lmbdas is None:
+    final.set_weights(model.get_weights())
+  else:
+    from tensorcoder.image_codec import relevel  # pylint: disable=g-import-not-at-top
+    if config.lmbdas is None:
+      raise ValueError("--lmbdas with --export-backup needs a variable-rate "
+                       "run")
+    relevel.move_gains(model, final, config.lmbdas, target.lmbdas)
   final.make_coders()
   _atomic.save_model_atomically(final, path)
 
 
-def export_backup(model_dir: str, path: str) -> int:
+def export_backup(model_dir: str, path: str,
+                  lmbdas: Optional[Sequence[float]] = None) -> int:
   """Writes the latest backup of the run in ``model_dir`` as a model file
   with tables at ``path`` (also while that run goes on); returns its step.
+  With ``lmbdas`` (a variable-rate run), the model gets that ladder: the
+  trained transforms, and each level's gains interpolated, or extrapolated,
+  by log λ from the trained levels (``relevel``).
 
   Raises:
-    ValueError: ``model_dir`` has no ``train_config.json`` or no backup.
+    ValueError: ``model_dir`` has no ``train_config.json`` or no backup, or
+      ``lmbdas`` is not an ascending ladder of two or more.
   """
+  if lmbdas is not None:
+    _check_lmbdas(lmbdas)
   config = run_config(model_dir)
   model = _training_model(config)
   if not load_backup(model, os.path.join(model_dir, "backup")):
     raise ValueError(f"{model_dir}: no training run with a backup here "
                      f"(train_config.json and backup/{BACKUP_WEIGHTS})")
-  _save_final(config, model, path)
+  _save_final(config, model, path, lmbdas)
   return _step(model)
 
 
@@ -557,7 +582,9 @@ def add_arguments(parser) -> None:
                       help="several ascending λ: train one variable-rate "
                       "model with a quality level for each (quality 1 is "
                       "the first); e.g. --lmbdas 0.0018 0.0035 0.0067 "
-                      "0.013 0.025 0.0483")
+                      "0.013 0.025 0.0483. A run resumed with other "
+                      "--lmbdas keeps its transforms and moves its gains "
+                      "to the new ladder")
   parser.add_argument("--learning-rate", type=float,
                       default=defaults.learning_rate,
                       help="for the first 80%% of the steps, then a tenth")
@@ -574,7 +601,9 @@ def add_arguments(parser) -> None:
   parser.add_argument("--export-backup", metavar="PATH", default=None,
                       help="train nothing: write the latest backup in "
                       "--model-dir as a model file with tables at PATH "
-                      "(also while that run goes on)")
+                      "(also while that run goes on); with --lmbdas, "
+                      "with that ladder: levels not trained get gains "
+                      "interpolated or extrapolated by log λ")
   parser.add_argument("--precision", choices=PRECISIONS,
                       default=defaults.precision,
                       help="the transforms' arithmetic while training: "
@@ -595,7 +624,8 @@ def run(args) -> int:
   """Runs ``tensorcoder train`` with parsed ``args``."""
   if getattr(args, "export_backup", None):
     _atomic.check_writable(args.export_backup)
-    step = export_backup(args.model_dir, args.export_backup)
+    step = export_backup(args.model_dir, args.export_backup,
+                         getattr(args, "lmbdas", None))
     print(f"wrote {args.export_backup}: the backup of {args.model_dir} at "
           f"step {step}")
     return 0
