@@ -28,7 +28,7 @@ import numpy as np
 from tensorcoder.image_codec import container
 from tensorcoder.image_codec import images
 
-DEFAULT_MODEL_ID = "hyperprior-v1"
+DEFAULT_MODEL_ID = "ladder-v1"
 # Models shipped in the package, by id: ``<id>.keras``. A new default gets a
 # new id; the old files stay here so that files made with them still decode.
 _SHIPPED_DIR = os.path.join(os.path.dirname(__file__), "default_model")

@@ -450,28 +450,53 @@ def test_evaluate_table_and_plot(tiny_model, tmp_path):
   assert f"highest rate is {webp[-1, 1]:.3f} bpp" in evaluate.table([high])
 
 
-def test_default_model_is_embedded_and_beats_jpeg_on_a_held_out_image():
+def test_default_model_is_the_embedded_ladder_and_beats_jpeg():
   from tensorcoder.image_codec import evaluate  # pylint: disable=g-import-not-at-top
   _, default = codec.model_path(None)
-  assert os.path.exists(default) and os.path.getsize(default) < 8 << 20
-  assert codec.model_id(None) == codec.DEFAULT_MODEL_ID
-  # chelsea is not among the training images.
+  # The package (and a device call's 64 MiB) must stay small.
+  assert os.path.exists(default) and os.path.getsize(default) < 24 << 20
+  assert codec.model_id(None) == codec.DEFAULT_MODEL_ID == "ladder-v1"
+  # Eight levels, the middle one (5) the default.
+  assert codec.qualities(None) == 8
+  assert codec.check_quality(None, None) == 5
+  # chelsea is not among the training images (BSDS500 for this model).
   assert "skimage:chelsea.png" in images.EVAL_IMAGES
-  assert "skimage:chelsea.png" not in images.TRAIN_IMAGES
-  result = evaluate.evaluate_image(images.resolve("skimage:chelsea.png"))
-  assert result.bpp < 0.5
-  assert result.psnr > 26
-  assert result.psnr > result.jpeg_psnr + 1  # interpolated at equal bpp
+  path = images.resolve("skimage:chelsea.png")
+  curves = evaluate.baseline_curves(images.load(path))
+  lowest = evaluate.evaluate_image(path, quality=1, curves=curves)
+  middle = evaluate.evaluate_image(path, curves=curves, warm_up=False)
+  assert middle.quality == 5
+  assert lowest.bpp < 0.15 and lowest.psnr > 25
+  assert 0.25 < middle.bpp < 0.6 and middle.psnr > 31
+  # At equal bpp (interpolated): far above JPEG at the lowest rate, above it
+  # at the default one.
+  assert lowest.psnr > lowest.jpeg_psnr + 2
+  assert middle.psnr > middle.jpeg_psnr + 0.5
   # Odd sizes work with it too, and files name it.
   data = codec.compress_array(photo(17, 31, seed=5))
-  assert container.unpack(data).model_id == "hyperprior-v1"
+  assert container.unpack(data).model_id == "ladder-v1"
   assert codec.decompress_bytes(data).shape == (17, 31, 3)
   # Shipped models are found by id, or by path, and give the same bytes.
-  assert "hyperprior-v1" in codec.shipped_models()
-  assert codec.compress_array(photo(17, 31, seed=5), "hyperprior-v1") == data
+  assert codec.compress_array(photo(17, 31, seed=5), "ladder-v1") == data
   assert codec.compress_array(photo(17, 31, seed=5), default) == data
   with pytest.raises(FileNotFoundError, match="shipped model id"):
     codec.model_path("hyperprior-v0")
+
+
+def test_the_previous_default_is_still_shipped():
+  # Files written by hyperprior-v1 (the default until ladder-v1) decode.
+  assert {"hyperprior-v1", "ladder-v1"} <= set(codec.shipped_models())
+  image = photo(40, 56, seed=6)
+  data = codec.compress_array(image, "hyperprior-v1")
+  assert container.unpack(data).model_id == "hyperprior-v1"
+  decoded = codec.decompress_bytes(data)  # The id in the file picks it.
+  assert decoded.shape == image.shape
+  np.testing.assert_array_equal(
+      decoded, codec.decompress_bytes(data, "hyperprior-v1"))
+  image = image.astype(float)
+  assert (np.mean((decoded - image) ** 2) <
+          0.5 * np.mean((image - image.mean()) ** 2))
+  assert codec.qualities("hyperprior-v1") is None
 
 
 if __name__ == "__main__":
