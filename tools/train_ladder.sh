@@ -12,6 +12,11 @@
 # traced the wrong function after an edit). The run is niced, so tests and
 # builds keep priority. Stop it with: kill $(cat RUN_DIR/pid)
 #
+# Export the latest backup as the shipped eight-level model at any time:
+#   PYTHONPATH=RUN_DIR/code .venv/bin/python -m tensorcoder train \
+#       --model-dir RUN_DIR/model --export-backup ladder.keras \
+#       --lmbdas 0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.025 0.0483
+#
 # Two tries at step 28500 to train a ladder reaching lower rates (train's
 # relevel: resumed with other --lmbdas, it keeps the transforms and moves
 # the gains) lost quality at the top levels within 1500 steps: moving the

@@ -27,15 +27,11 @@ extrapolated.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import shutil
 from typing import Callable, Sequence
 
 import numpy as np
-
-from tensorcoder import _atomic
 
 
 def positions(old: Sequence[float], new: Sequence[float]
@@ -155,9 +151,7 @@ def relevel_backup(old_config, config, backup_dir: str,
   metadata = os.path.join(backup_dir, train.BACKUP_METADATA)
   if os.path.exists(metadata):
     shutil.copyfile(metadata, metadata + train.PREVIOUS)
-  _atomic.write_bytes_atomically(
-      os.path.join(config.model_dir, "train_config.json"),
-      json.dumps(dataclasses.asdict(config), indent=2, default=list).encode())
+  train.write_run_config(config)
   log(f"moved the backup of step {step} from --lmbdas "
       f"{' '.join(map(str, old_config.lmbdas))} to "
       f"{' '.join(map(str, config.lmbdas))} (gains interpolated by log λ; "

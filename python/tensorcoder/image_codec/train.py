@@ -315,10 +315,13 @@ def _ladder_change(config: TrainConfig) -> Optional[TrainConfig]:
     previous = run_config(config.model_dir)
   except ValueError:
     return None
-  if previous.lmbdas is None or [float(l) for l in previous.lmbdas] == [
-      float(l) for l in config.lmbdas]:
+  if previous.lmbdas is None or _same_ladder(previous.lmbdas, config.lmbdas):
     return None
   return previous
+
+
+def _same_ladder(a: Sequence[float], b: Sequence[float]) -> bool:
+  return [float(l) for l in a] == [float(l) for l in b]
 
 
 def _fit(config: TrainConfig, strategy, chief: bool, write_dir: str,
@@ -343,10 +346,7 @@ def _fit(config: TrainConfig, strategy, chief: bool, write_dir: str,
     log(f"resumed from {os.path.join(config.model_dir, 'backup')} at step "
         f"{start}")
   if chief:
-    _atomic.write_bytes_atomically(
-        os.path.join(config.model_dir, "train_config.json"),
-        json.dumps(dataclasses.asdict(config), indent=2,
-                   default=list).encode())
+    write_run_config(config)
 
   def dataset_fn(context):
     return data.training_dataset(
@@ -425,8 +425,7 @@ def _save_final(config: TrainConfig, model, path: str,
   """Saves a plain copy of ``model`` (no distributed variables, no
   optimizer) with frozen tables, atomically (complete or not at all); with
   ``lmbdas``, with that ladder (``relevel.move_gains``)."""
-  if lmbdas is not None and config.lmbdas is not None and [
-      float(l) for l in lmbdas] == [float(l) for l in config.lmbdas]:
+  if lmbdas is not None and _same_ladder(lmbdas, config.lmbdas):
     lmbdas = None
   target = config if lmbdas is None else dataclasses.replace(
       config, lmbdas=tuple(float(l) for l in lmbdas))
@@ -437,9 +436,6 @@ def _save_final(config: TrainConfig, model, path: str,
     final.set_weights(model.get_weights())
   else:
     from tensorcoder.image_codec import relevel  # pylint: disable=g-import-not-at-top
-    if config.lmbdas is None:
-      raise ValueError("--lmbdas with --export-backup needs a variable-rate "
-                       "run")
     relevel.move_gains(model, final, config.lmbdas, target.lmbdas)
   final.make_coders()
   _atomic.save_model_atomically(final, path)
@@ -460,6 +456,9 @@ def export_backup(model_dir: str, path: str,
   if lmbdas is not None:
     _check_lmbdas(lmbdas)
   config = run_config(model_dir)
+  if lmbdas is not None and config.lmbdas is None:
+    raise ValueError("--lmbdas with --export-backup needs a variable-rate "
+                     "run")
   model = _training_model(config)
   if not load_backup(model, os.path.join(model_dir, "backup")):
     raise ValueError(f"{model_dir}: no training run with a backup here "
@@ -468,13 +467,21 @@ def export_backup(model_dir: str, path: str,
   return _step(model)
 
 
+def write_run_config(config: TrainConfig) -> None:
+  """Writes ``config`` as the settings of the run in ``config.model_dir``
+  (read back by ``run_config``), atomically."""
+  _atomic.write_bytes_atomically(
+      os.path.join(config.model_dir, RUN_CONFIG),
+      json.dumps(dataclasses.asdict(config), indent=2, default=list).encode())
+
+
 def run_config(model_dir: str) -> TrainConfig:
   """The settings of the training run in ``model_dir``.
 
   Raises:
     ValueError: ``model_dir`` has no ``train_config.json``.
   """
-  config_path = os.path.join(model_dir, "train_config.json")
+  config_path = os.path.join(model_dir, RUN_CONFIG)
   if not os.path.exists(config_path):
     raise ValueError(f"{model_dir}: no training run with a backup here "
                      f"(train_config.json and backup/{BACKUP_WEIGHTS})")
@@ -484,6 +491,7 @@ def run_config(model_dir: str) -> TrainConfig:
   return TrainConfig(**{k: v for k, v in fields.items() if k in known})
 
 
+RUN_CONFIG = "train_config.json"
 BACKUP_WEIGHTS = "latest.weights.h5"
 BACKUP_METADATA = "training_metadata.json"
 # BackupAndRestore(double_checkpoint=True) keeps the previous backup under
