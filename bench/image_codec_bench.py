@@ -55,6 +55,8 @@ def main() -> int:
   parser.add_argument("--model", default=None)
   parser.add_argument("--images", type=int, default=12)
   parser.add_argument("--quality", type=int, default=None)
+  parser.add_argument("--precision", default=None,
+                      help="as tensorcoder compress --precision")
   args = parser.parse_args()
   from PIL import Image  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
@@ -62,15 +64,16 @@ def main() -> int:
 
   pictures = _images(args.images)
   start = time.perf_counter()
-  codec.load_model(args.model)
+  codec.load_model(args.model, args.precision)
   load_s = time.perf_counter() - start
   encode, decode, sizes = [], [], []
   for image in pictures:
     start = time.perf_counter()
-    data = codec.compress_array(image, args.model, args.quality)
+    data = codec.compress_array(image, args.model, args.quality,
+                                args.precision)
     encode.append(time.perf_counter() - start)
     start = time.perf_counter()
-    codec.decompress_bytes(data, args.model)
+    codec.decompress_bytes(data, args.model, args.precision)
     decode.append(time.perf_counter() - start)
     sizes.append(8 * len(data) / (768 * 512))
 
@@ -81,18 +84,23 @@ def main() -> int:
       Image.fromarray(image).save(os.path.join(source, f"{i:03d}.png"))
     model = ["--model", args.model] if args.model else []
     quality = ["--quality", str(args.quality)] if args.quality else []
+    precision = (["--precision", args.precision] if args.precision else [])
+    quality += precision
     tci, out = os.path.join(folder, "tci"), os.path.join(folder, "out")
     batch_encode = _cli("compress", source, "--output-dir", tci, *model,
                         *quality)
-    batch_decode = _cli("decompress", tci, "--output-dir", out, *model)
+    batch_decode = _cli("decompress", tci, "--output-dir", out, *model,
+                        *precision)
     one = os.path.join(source, "000.png")
     single_encode = _cli("compress", one, os.path.join(folder, "one.tci"),
                          *model, *quality)
     single_decode = _cli("decompress", os.path.join(folder, "one.tci"),
-                         os.path.join(folder, "one.png"), *model)
+                         os.path.join(folder, "one.png"), *model, *precision)
 
   n = len(pictures)
-  print(f"model {codec.model_id(args.model)}, {n} images of 768x512, "
+  print(f"model {codec.model_id(args.model)} computing in "
+        f"{codec.load_model(args.model, args.precision).transform_dtype}, "
+        f"{n} images of 768x512, "
         f"mean {np.mean(sizes):.3f} bpp; TensorFlow {tf.__version__}, "
         f"{os.cpu_count()} CPUs; model load {load_s:.2f} s")
   print("| measurement | encode (s/image) | decode (s/image) |")

@@ -110,7 +110,7 @@ def build_wheel(root: str, out_dir: str) -> str:
       f"Root-Is-Purelib: false\nTag: {python_tag}-{python_tag}-{platform}\n"
   ).encode()
   entries[f"{dist_info}/entry_points.txt"] = (
-      "[console_scripts]\ntensorcoder = tensorcoder.cli:main\n").encode()
+      "[console_scripts]\ntensorcoder = tensorcoder.cli:program\n").encode()
   entries[f"{dist_info}/top_level.txt"] = b"tensorcoder\n"
   record = [record_line(path, data) for path, data in entries.items()]
   record.append(f"{dist_info}/RECORD,,")

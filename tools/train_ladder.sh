@@ -28,6 +28,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN="${1:-/work/runs/ladder-v2}"
 DATA="${DATA:-$ROOT/../shared/datasets/bsds500}"
+# The learning rate drops to a tenth at 80% of STEPS (train.learning_rate_schedule).
+STEPS="${STEPS:-100000}"
 if [[ -f "$RUN/pid" ]] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null; then
   echo "already running: pid $(cat "$RUN/pid") (log: $RUN/train.log)" >&2
   exit 1
@@ -43,7 +45,7 @@ cd "$RUN"
 TF_CPP_MIN_LOG_LEVEL=3 PYTHONPATH="$RUN/code" setsid nohup nice -n 10 \
   "$ROOT/.venv/bin/python" -m tensorcoder.image_codec.train \
   --data "$DATA" --model-dir "$RUN/model" \
-  --steps 100000 --patch-size 128 --batch-size 8 \
+  --steps "$STEPS" --patch-size 128 --batch-size 8 \
   --lmbdas 0.0018 0.0035 0.0067 0.013 0.025 0.0483 \
   --learning-rate 3e-4 --checkpoint-every 500 --validate-every 2000 \
   --num-filters 128 --num-latents 192 --num-hyper-filters 128 --seed 1 \

@@ -10,6 +10,13 @@ file has the same name, is refused instead of producing a wrong image.
 Variable-rate models (``VariableRateHyperpriorCodec``) compress at a quality
 level, 1 (lowest rate) to ``num_qualities``; the level is stored in the file
 (container format version 2), so decoding needs no option.
+
+``precision`` (every function that runs a model takes it) is the dtype
+policy the analysis and synthesis transforms compute in: None for the one
+the model was saved with (its ``transform_dtype``: ``mixed_bfloat16`` for
+models trained so, such as the default), or one of ``PRECISIONS``. It does
+not change what the bytes mean: a file compressed in one precision decodes
+in another.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ from tensorcoder.image_codec import container
 from tensorcoder.image_codec import images
 
 DEFAULT_MODEL_ID = "ladder-v1"
+# What ``precision`` may be (besides None: the model's own).
+PRECISIONS = ("float32", "mixed_bfloat16")
 # Models shipped in the package, by id: ``<id>.keras``. A new default gets a
 # new id; the old files stay here so that files made with them still decode.
 _SHIPPED_DIR = os.path.join(os.path.dirname(__file__), "default_model")
@@ -62,13 +71,31 @@ def model_path(model: Optional[str]) -> tuple[str, str]:
   return os.path.splitext(os.path.basename(model))[0], model
 
 
-def load_model(model: Optional[str] = None):
-  """The codec model (cached); see :func:`model_path`."""
-  return _load_model(DEFAULT_MODEL_ID if model is None else model)
+def load_model(model: Optional[str] = None,
+               precision: Optional[str] = None):
+  """The codec model (cached); see :func:`model_path`. With ``precision``
+  (one of ``PRECISIONS``) its transforms compute in that dtype policy, not
+  in the one it was saved with (the same weights and tables)."""
+  if precision is not None and precision not in PRECISIONS:
+    raise ValueError(f"precision {precision!r} is not one of "
+                     f"{', '.join(PRECISIONS)}")
+  return _load_model(DEFAULT_MODEL_ID if model is None else model, precision)
 
 
 @functools.lru_cache(maxsize=4)
-def _load_model(model: str):
+def _load_model(model: str, precision: Optional[str]):
+  loaded = _load_saved(model)
+  if precision is None or precision == loaded.transform_dtype:
+    return loaded
+  config = dict(loaded.get_config(), transform_dtype=precision)
+  converted = type(loaded).from_config(config)
+  converted.build()
+  converted.set_weights(loaded.get_weights())
+  return converted
+
+
+@functools.lru_cache(maxsize=4)
+def _load_saved(model: str):
   import keras  # pylint: disable=g-import-not-at-top
   import tensorcoder.models  # pylint: disable=g-import-not-at-top,unused-import
   _, path = model_path(model)
@@ -145,10 +172,12 @@ def check_quality(quality: Optional[int], model: Optional[str] = None
 
 
 def compress_array(image: np.ndarray, model: Optional[str] = None,
-                   quality: Optional[int] = None) -> bytes:
+                   quality: Optional[int] = None,
+                   precision: Optional[str] = None) -> bytes:
   """Compresses a uint8 [H, W, 3] image into container bytes, at ``quality``
   for a variable-rate model (None: its default level; see
-  :func:`check_quality`)."""
+  :func:`check_quality`), the transform in ``precision`` (module
+  docstring)."""
   image = np.asarray(image)
   if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
     raise ValueError(f"expected a uint8 [H, W, 3] image, got {image.dtype} "
@@ -159,10 +188,11 @@ def compress_array(image: np.ndarray, model: Optional[str] = None,
     raise ValueError(f"{image.shape[1]}x{image.shape[0]} is more than the "
                      f"limit of {images.MAX_PIXELS} pixels (MAX_PIXELS)")
   quality = check_quality(quality, model)
+  encoder = load_model(model, precision)
   if quality is None:
-    strings, side_shape = load_model(model).compress(image)
+    strings, side_shape = encoder.compress(image)
   else:
-    strings, side_shape = load_model(model).compress(image, quality=quality)
+    strings, side_shape = encoder.compress(image, quality=quality)
   return container.pack(container.CompressedImage(
       model_id(model), image.shape[0], image.shape[1], tuple(side_shape),
       tuple(strings), quality))
@@ -183,10 +213,12 @@ def parse(data: bytes) -> container.CompressedImage:
   return parsed
 
 
-def decompress_bytes(data: bytes, model: Optional[str] = None) -> np.ndarray:
+def decompress_bytes(data: bytes, model: Optional[str] = None,
+                     precision: Optional[str] = None) -> np.ndarray:
   """Decodes container bytes into a uint8 [H, W, 3] image. With ``model``
   None, the model named in the file is used if it is shipped in the package;
-  otherwise its ``.keras`` file must be given.
+  otherwise its ``.keras`` file must be given. The synthesis transform
+  computes in ``precision`` (module docstring).
 
   Raises:
     container.ContainerError: the bytes are not a valid container (see
@@ -204,7 +236,7 @@ def decompress_bytes(data: bytes, model: Optional[str] = None) -> np.ndarray:
   elif model_id(model) != parsed.model_id:
     raise ValueError(f"the file was made with model {parsed.model_id!r}, "
                      f"not with {model_id(model)!r}")
-  decoder = load_model(model)
+  decoder = load_model(model, precision)
   levels = getattr(decoder, "num_qualities", None)
   try:
     decoder.check_header(parsed.strings, (parsed.height, parsed.width),
@@ -232,19 +264,22 @@ def decompress_bytes(data: bytes, model: Optional[str] = None) -> np.ndarray:
 
 
 def compress_file(source: str, target: str, model: Optional[str] = None,
-                  quality: Optional[int] = None) -> dict:
+                  quality: Optional[int] = None,
+                  precision: Optional[str] = None) -> dict:
   """Compresses an image file; writes ``target`` atomically."""
-  return compress_image(images.load(source), target, model, quality)
+  return compress_image(images.load(source), target, model, quality,
+                        precision)
 
 
 def compress_image(image: np.ndarray, target: str,
                    model: Optional[str] = None,
-                   quality: Optional[int] = None) -> dict:
+                   quality: Optional[int] = None,
+                   precision: Optional[str] = None) -> dict:
   """Compresses a uint8 [H, W, 3] image into the file ``target``, written
   atomically; returns its size, bits per pixel, the quality level (None for
   a single-rate model) and the coding time."""
   start = time.perf_counter()
-  data = compress_array(image, model, quality)
+  data = compress_array(image, model, quality, precision)
   seconds = time.perf_counter() - start
   images.write_atomically(target, data)
   return dict(bytes=len(data), bpp=8 * len(data) / image.shape[0] /
@@ -262,19 +297,20 @@ def read_compressed(source: str) -> bytes:
         f"{source}: cannot read ({error.strerror})") from error
 
 
-def decompress_file(source: str, target: str,
-                    model: Optional[str] = None) -> dict:
+def decompress_file(source: str, target: str, model: Optional[str] = None,
+                    precision: Optional[str] = None) -> dict:
   """Decodes a ``.tci`` file into a PNG; writes ``target`` atomically (on
   any error, nothing is written)."""
-  return decompress_to_file(read_compressed(source), target, model)
+  return decompress_to_file(read_compressed(source), target, model,
+                            precision)
 
 
-def decompress_to_file(data: bytes, target: str,
-                       model: Optional[str] = None) -> dict:
+def decompress_to_file(data: bytes, target: str, model: Optional[str] = None,
+                       precision: Optional[str] = None) -> dict:
   """Decodes container bytes into the PNG file ``target``, written
   atomically; returns the image shape and the decoding time."""
   start = time.perf_counter()
-  image = decompress_bytes(data, model)
+  image = decompress_bytes(data, model, precision)
   seconds = time.perf_counter() - start
   images.save_png(target, image)
   return dict(seconds=seconds, shape=image.shape)

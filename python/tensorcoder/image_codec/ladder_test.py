@@ -128,7 +128,8 @@ def test_training_under_mixed_precision():
 
 def test_train_precision_mixed_bfloat16(tmp_path):
   # --precision mixed_bfloat16: the run's transforms compute in bfloat16,
-  # its weights stay float32, and the model it saves computes in float32 and
+  # its weights stay float32, and the model it saves computes its analysis
+  # and synthesis in bfloat16 too (the hyper transforms in float32) and
   # round-trips; the global policy is left as it was.
   settings = dict(
       data=("skimage:astronaut.png",), model_dir=str(tmp_path / "run"),
@@ -144,7 +145,12 @@ def test_train_precision_mixed_bfloat16(tmp_path):
   path = train.train(config, log=lambda *_: None)
   assert keras.mixed_precision.global_policy().name == "float32"
   model = codec.load_model(path)
-  assert model.analysis.layers[0].compute_dtype == "float32"
+  assert model.transform_dtype == "mixed_bfloat16"
+  assert {layer.compute_dtype for layer in model.analysis.layers +
+          model.synthesis.layers} == {"bfloat16"}
+  assert {layer.compute_dtype for layer in model.hyper_analysis.layers +
+          model.hyper_synthesis.layers} == {"float32"}
+  assert all(v.dtype == "float32" for v in model.trainable_variables)
   trained = [v.numpy() for v in model.trainable_variables]
   assert len(trained) == len(initial)
   assert sum(not np.array_equal(a, b) for a, b in zip(initial, trained)) > (
@@ -156,6 +162,41 @@ def test_train_precision_mixed_bfloat16(tmp_path):
     train.train(dataclasses.replace(config, precision="float16",
                                     model_dir=str(tmp_path / "bad")))
   assert not os.path.exists(tmp_path / "bad")
+
+
+def test_precision_changes_the_transforms_not_the_meaning_of_the_bytes(
+    ladder):
+  # The ladder computes in float32; a bfloat16 copy has the same weights
+  # and tables. Each decodes the other's files, into nearly the same image.
+  assert codec.load_model(ladder).transform_dtype == "float32"
+  assert codec.load_model(ladder, "float32") is codec.load_model(ladder)
+  fast = codec.load_model(ladder, "mixed_bfloat16")
+  assert fast.transform_dtype == "mixed_bfloat16"
+  assert fast.analysis.layers[0].compute_dtype == "bfloat16"
+  assert fast.hyper_synthesis.layers[0].compute_dtype == "float32"
+  for a, b in zip(fast.weights, codec.load_model(ladder).weights):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+  image = photo(70, 90, seed=5)
+  exact = codec.compress_array(image, ladder, 2)
+  rounded = codec.compress_array(image, ladder, 2, "mixed_bfloat16")
+  assert abs(len(rounded) - len(exact)) <= 0.1 * len(exact)
+  decodes = {}
+  for name, data in (("exact", exact), ("rounded", rounded)):
+    for precision in ("float32", "mixed_bfloat16"):
+      decodes[name, precision] = codec.decompress_bytes(data, ladder,
+                                                        precision)
+  def mse(a, b):
+    return np.mean((a.astype(np.float64) - b.astype(np.float64))**2)
+  reference = mse(decodes["exact", "float32"], image)
+  for key, decoded in decodes.items():
+    assert decoded.shape == image.shape and decoded.dtype == np.uint8
+    assert abs(mse(decoded, image) / reference - 1) < 0.05, key
+    # The synthesis alone: the same latents, pixels a little apart.
+    assert mse(decoded, decodes[key[0], "float32"]) < 2, key
+  # The default precision is the model's own: the same bytes as float32.
+  assert codec.compress_array(image, ladder, 2, None) == exact
+  with pytest.raises(ValueError, match="precision 'float16' is not one of"):
+    codec.load_model(ladder, "float16")
 
 
 def test_fractional_qualities_interpolate_the_gains(ladder):
@@ -462,6 +503,30 @@ def test_cli_quality_flag(ladder, tmp_path):
   assert container.unpack(open(target, "rb").read()).quality == 4
   assert cli.main(["compress", source, str(tmp_path / "bad.tci"), "--model",
                    ladder, "--quality", "7"]) == 1
+  assert not os.path.exists(tmp_path / "bad.tci")
+
+
+def test_cli_precision_flag(ladder, tmp_path, capsys):
+  assert codec.PRECISIONS == train.PRECISIONS
+  image = photo(30, 40, seed=6)
+  source = str(tmp_path / "in.png")
+  Image.fromarray(image).save(source)
+  target = str(tmp_path / "in.tci")
+  assert cli.main(["compress", source, target, "--model", ladder,
+                   "--precision", "mixed_bfloat16"]) == 0
+  assert open(target, "rb").read() == codec.compress_array(
+      image, ladder, None, "mixed_bfloat16")
+  output = str(tmp_path / "out.png")
+  assert cli.main(["decompress", target, output, "--model", ladder,
+                   "--precision", "float32"]) == 0
+  np.testing.assert_array_equal(
+      images.load(output),
+      codec.decompress_bytes(open(target, "rb").read(), ladder, "float32"))
+  with pytest.raises(SystemExit) as exit_info:
+    cli.main(["compress", source, str(tmp_path / "bad.tci"), "--model",
+              ladder, "--precision", "float16"])
+  assert exit_info.value.code == 2
+  assert "--precision: invalid choice: 'float16'" in capsys.readouterr().err
   assert not os.path.exists(tmp_path / "bad.tci")
 
 

@@ -40,24 +40,41 @@ from tensorcoder.layers.signal_conv import SignalConv2D
 from tensorcoder.models import tiling
 
 
-def _analysis(filters: int, latents: int, name: str) -> keras.Sequential:
+def _analysis(filters: int, latents: int, name: str,
+              dtype: Optional[str] = None) -> keras.Sequential:
+  """The analysis transform; ``dtype`` is its Keras dtype policy (None: the
+  global one)."""
   conv = lambda f, act: SignalConv2D(
       f, 5, corr=True, strides_down=2, padding="same_zeros", use_bias=True,
-      activation=act, legacy=True)
+      activation=act, legacy=True, dtype=dtype)
+  gdn = lambda: GDN(legacy=True, dtype=dtype)
   return keras.Sequential([
-      conv(filters, GDN(legacy=True)), conv(filters, GDN(legacy=True)),
-      conv(filters, GDN(legacy=True)),
+      conv(filters, gdn()), conv(filters, gdn()), conv(filters, gdn()),
       conv(latents, None)], name=name)
 
 
-def _synthesis(filters: int, name: str) -> keras.Sequential:
+def _synthesis(filters: int, name: str,
+               dtype: Optional[str] = None) -> keras.Sequential:
+  """The synthesis transform; ``dtype`` as in ``_analysis``."""
   conv = lambda f, act: SignalConv2D(
       f, 5, corr=False, strides_up=2, padding="same_zeros", use_bias=True,
-      activation=act, legacy=True)
+      activation=act, legacy=True, dtype=dtype)
+  gdn = lambda: GDN(inverse=True, legacy=True, dtype=dtype)
   return keras.Sequential([
-      conv(filters, GDN(inverse=True, legacy=True)),
-      conv(filters, GDN(inverse=True, legacy=True)),
-      conv(filters, GDN(inverse=True, legacy=True)), conv(3, None)], name=name)
+      conv(filters, gdn()), conv(filters, gdn()), conv(filters, gdn()),
+      conv(3, None)], name=name)
+
+
+def _policy_name(dtype: Optional[str]) -> Optional[str]:
+  """``dtype`` checked as the name of a Keras dtype policy (None stays
+  None: the global policy)."""
+  if dtype is None:
+    return None
+  try:
+    return keras.dtype_policies.get(dtype).name
+  except ValueError as error:
+    raise ValueError(f"transform_dtype {dtype!r} is not a Keras dtype "
+                     f"policy (e.g. float32, mixed_bfloat16)") from error
 
 
 class _Codec(keras.Model):
@@ -70,9 +87,28 @@ class _Codec(keras.Model):
   # The strings compress() returns, in order.
   string_names = ("y",)
 
-  def __init__(self, lmbda: float, **kwargs):
+  def __init__(self, lmbda: float, transform_dtype: Optional[str] = None,
+               **kwargs):
     super().__init__(**kwargs)
     self.lmbda = float(lmbda)
+    self._transform_dtype = _policy_name(transform_dtype)
+
+  def _make_transforms(self, filters: int, latents: int) -> None:
+    """Creates ``analysis`` and ``synthesis`` in ``transform_dtype``."""
+    self.analysis = _analysis(filters, latents, "analysis",
+                              self._transform_dtype)
+    self.synthesis = _synthesis(filters, "synthesis", self._transform_dtype)
+
+  @property
+  def transform_dtype(self) -> str:
+    """The dtype policy the analysis and synthesis transforms compute in
+    (e.g. ``float32``, or ``mixed_bfloat16`` for a model trained so): given
+    to the constructor, else the global policy when the model was created.
+    Everything that decides the bytes' meaning (the hyper-synthesis that
+    selects the tables, the entropy models) does not depend on it, so a file
+    compressed in one precision decodes in any other; only the latents the
+    encoder finds and the pixels the decoder makes of them change a little."""
+    return self.analysis.layers[0].dtype_policy.name
 
   def check_strings(self, strings) -> None:
     """Raises ValueError unless there are as many strings as compress()
@@ -128,6 +164,7 @@ class _Codec(keras.Model):
   def get_config(self) -> dict:
     config = super().get_config()
     config.update(self._codec_config())
+    config["transform_dtype"] = self.transform_dtype
     return config
 
   @classmethod
@@ -190,6 +227,8 @@ class HyperpriorCodec(_Codec):
       (64 scales from 0.11 to 256 by default, as in the paper).
     table_shapes: shapes of frozen tables (set by ``make_coders``; given when
       a saved model is reloaded).
+    transform_dtype: the Keras dtype policy of the analysis and synthesis
+      transforms (default: the global policy); see ``transform_dtype``.
   """
 
   factor = 64
@@ -207,8 +246,7 @@ class HyperpriorCodec(_Codec):
     self.num_scales = int(num_scales)
     self.scale_min = float(scale_min)
     self.scale_max = float(scale_max)
-    self.analysis = _analysis(num_filters, num_latents, "analysis")
-    self.synthesis = _synthesis(num_filters, "synthesis")
+    self._make_transforms(num_filters, num_latents)
     hconv = lambda f, k, s, act, up=False: SignalConv2D(
         f, k, corr=not up, strides_down=1 if up else s,
         strides_up=s if up else 1, padding="same_zeros", use_bias=True,
@@ -258,7 +296,7 @@ class HyperpriorCodec(_Codec):
     return loc, index
 
   def _forward(self, x: tf.Tensor, training: bool):
-    y = self.analysis(x)
+    y = tf.cast(self.analysis(x), tf.float32)
     z = self.hyper_analysis(y)
     z_tilde, z_bits = self.z_model(z, training=training)
     loc, index = self._hyper(z_tilde)
@@ -268,7 +306,8 @@ class HyperpriorCodec(_Codec):
 
   def call(self, images, training=False):
     """Reconstruction of uint8-range images (sizes multiples of 64)."""
-    return self._forward(self._to_float(images), training)[0] * 255.0
+    x_hat = self._forward(self._to_float(images), training)[0]
+    return tf.cast(x_hat, tf.float32) * 255.0
 
   # -- compression -----------------------------------------------------------
 
@@ -391,6 +430,7 @@ class FactorizedPriorCodec(_Codec):
     num_latents: channels of ``y``.
     lmbda: rate-distortion trade-off.
     table_shapes: shapes of frozen tables (from ``make_coders``).
+    transform_dtype: as in ``HyperpriorCodec``.
   """
 
   def __init__(self, num_filters: int = 64, num_latents: int = 96,
@@ -399,8 +439,7 @@ class FactorizedPriorCodec(_Codec):
     super().__init__(lmbda=lmbda, **kwargs)
     self.num_filters = int(num_filters)
     self.num_latents = int(num_latents)
-    self.analysis = _analysis(num_filters, num_latents, "analysis")
-    self.synthesis = _synthesis(num_filters, "synthesis")
+    self._make_transforms(num_filters, num_latents)
     self.density = DeepFactorized(batch_shape=[num_latents], name="density")
     self.y_model = ContinuousBatchedEntropyModel(
         NoisyDeepFactorized(base=self.density), coding_rank=3,
@@ -419,11 +458,13 @@ class FactorizedPriorCodec(_Codec):
     self.built = True
 
   def _forward(self, x: tf.Tensor, training: bool):
-    y_tilde, bits = self.y_model(self.analysis(x), training=training)
+    y_tilde, bits = self.y_model(tf.cast(self.analysis(x), tf.float32),
+                                 training=training)
     return self.synthesis(y_tilde), tf.reduce_sum(bits)
 
   def call(self, images, training=False):
-    return self._forward(self._to_float(images), training)[0] * 255.0
+    x_hat = self._forward(self._to_float(images), training)[0]
+    return tf.cast(x_hat, tf.float32) * 255.0
 
   def _add_coder(self, shapes) -> None:
     with unlocked_state(self):

@@ -108,10 +108,12 @@ def apply_tiled(transform: Callable[[tf.Tensor], tf.Tensor], inputs,
 def analyze(codec, images: tf.Tensor, tile: Optional[int] = None) -> tf.Tensor:
   """y of a codec's analysis transform for uint8 images [1, H, W, 3] (sizes
   multiples of ``codec.factor``), in tiles of ``tile`` positions of y: the
-  same values as ``codec.analysis`` of the whole image in float32."""
-  return tf.constant(apply_tiled(
-      lambda x: codec.analysis(codec._to_float(x)), images,  # pylint: disable=protected-access
-      codec.ratio, 1, tile or DEFAULT_TILE, ANALYSIS_MARGIN))
+  same values as ``codec.analysis`` of the whole image, as float32 (the
+  transform computes in ``codec.transform_dtype``)."""
+  def to_latents(x: tf.Tensor) -> tf.Tensor:
+    return tf.cast(codec.analysis(codec._to_float(x)), tf.float32)  # pylint: disable=protected-access
+  return tf.constant(apply_tiled(to_latents, images, codec.ratio, 1,
+                                 tile or DEFAULT_TILE, ANALYSIS_MARGIN))
 
 
 def synthesize(codec, y_hat: tf.Tensor, image_shape,
@@ -119,7 +121,8 @@ def synthesize(codec, y_hat: tf.Tensor, image_shape,
   """The uint8 image [H, W, 3] of ``image_shape`` that a codec's synthesis
   transform makes of ``y_hat``, in tiles of ``tile`` positions of y."""
   def to_pixels(y: tf.Tensor) -> tf.Tensor:
-    x_hat = codec.synthesis(y)
+    # Scaled and rounded in float32: bfloat16 cannot hold every level.
+    x_hat = tf.cast(codec.synthesis(y), tf.float32)
     return tf.cast(tf.round(tf.clip_by_value(x_hat * 255, 0, 255)), tf.uint8)
   pixels = apply_tiled(to_pixels, y_hat, 1, codec.ratio,
                        tile or DEFAULT_TILE, SYNTHESIS_MARGIN)
