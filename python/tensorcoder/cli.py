@@ -33,6 +33,7 @@ import re
 import struct
 import sys
 import tempfile
+import time
 from typing import Iterator, NoReturn
 
 import numpy as np
@@ -147,22 +148,35 @@ def _batch(args: argparse.Namespace, compress: bool) -> int:
   if compress:
     quality = codec.check_quality(args.quality, args.model)
 
-  def work(job) -> str:
+  def load(job):
+    if single:
+      return preloaded
+    return (images.load(job.source) if compress
+            else codec.read_compressed(job.source))
+
+  def code(job, value) -> tuple:
+    start = time.perf_counter()
     if compress:
-      image = preloaded if single else images.load(job.source)
-      info = codec.compress_image(image, job.target, args.model, quality,
-                                  args.precision)
-      height, width = info["shape"][:2]
-      level = "" if info["quality"] is None else f", quality {info['quality']}"
-      return (f"{job.source} ({width}x{height}) -> {job.target}: "
-              f"{info['bytes']} bytes, {info['bpp']:.3f} bpp{level}, "
-              f"{1000 * info['seconds']:.0f} ms")
-    data = preloaded if single else codec.read_compressed(job.source)
-    info = codec.decompress_to_file(data, job.target, args.model,
+      result = codec.compress_array(value, args.model, quality,
                                     args.precision)
-    height, width = info["shape"][:2]
+    else:
+      result = codec.decompress_bytes(value, args.model, args.precision)
+    return value, result, time.perf_counter() - start
+
+  def store(job, coded) -> str:
+    value, result, seconds = coded
+    if compress:
+      images.write_atomically(job.target, result)
+      height, width = value.shape[:2]
+      level = "" if quality is None else f", quality {quality}"
+      bpp = 8 * len(result) / height / width
+      return (f"{job.source} ({width}x{height}) -> {job.target}: "
+              f"{len(result)} bytes, {bpp:.3f} bpp{level}, "
+              f"{1000 * seconds:.0f} ms")
+    images.save_png(job.target, result)
+    height, width = result.shape[:2]
     return (f"{job.source} -> {job.target} ({width}x{height}), "
-            f"{1000 * info['seconds']:.0f} ms")
+            f"{1000 * seconds:.0f} ms")
 
   def fail(job, error) -> None:
     if single:
@@ -172,7 +186,7 @@ def _batch(args: argparse.Namespace, compress: bool) -> int:
       text = f"{job.source}: {text}"
     print(f"tensorcoder {args.command}: error: {text}", file=sys.stderr)
 
-  outcome = batch.run(jobs, work, print, fail)
+  outcome = batch.run(jobs, load, code, store, print, fail)
   if not single:
     print(f"{outcome.done} of {len(jobs)} files "
           f"{'compressed' if compress else 'decompressed'} in "

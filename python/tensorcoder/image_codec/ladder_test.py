@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -438,6 +439,51 @@ def test_batch_plans(tmp_path):
   batch.check_targets(batch.plan([a], str(tmp_path / "new"), True),
                       str(tmp_path / "new"))
   assert os.listdir(tmp_path / "new") == []
+
+
+def test_batch_run_overlaps_io_with_coding_and_keeps_the_order():
+  # load and store run on another thread than code; the next job's load
+  # happens while a job is coded (code waits for it), and the last job's
+  # store too. A failure in any step is that job's, reported in order.
+  jobs = [batch.Job(f"in{i}", f"out{i}") for i in range(6)]
+  loaded = {i: threading.Event() for i in range(6)}
+  stored = {i: threading.Event() for i in range(6)}
+  main = threading.get_ident()
+  threads = set()
+
+  def load(job):
+    i = int(job.source[2:])
+    threads.add(threading.get_ident())
+    loaded[i].set()
+    if i == 1:
+      raise ValueError("unreadable")
+    return i
+
+  def code(job, value):
+    assert threading.get_ident() == main
+    if value + 1 < len(jobs):
+      assert loaded[value + 1].wait(10), "the next load did not overlap"
+    if value in (4, 5):  # Jobs 3 and 4 reached their store.
+      assert stored[value - 1].wait(10), "the last store did not overlap"
+    if value == 2:
+      raise RuntimeError("does not decode")
+    return value * 10
+
+  def store(job, result):
+    threads.add(threading.get_ident())
+    stored[result // 10].set()
+    if result == 40:
+      raise OSError("disk full")
+    return f"{job.target}: {result}"
+
+  events = []
+  outcome = batch.run(jobs, load, code, store, events.append,
+                      lambda job, error: events.append(f"{job.source} {error}"))
+  assert events == ["out0: 0", "in1 unreadable", "in2 does not decode",
+                    "out3: 30", "in4 disk full", "out5: 50"]
+  assert (outcome.done, outcome.failed) == (3, 3)
+  assert main not in threads and len(threads) == 1
+  assert batch.run([], load, code, store, events.append, None).done == 0
 
 
 def test_evaluate_every_level_with_bd_rates(ladder, tmp_path):
