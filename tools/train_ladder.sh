@@ -28,7 +28,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN="${1:-/work/runs/ladder-v2}"
 DATA="${DATA:-$ROOT/../shared/datasets/bsds500}"
-# The learning rate drops to a tenth at 80% of STEPS (train.learning_rate_schedule).
+# The learning rate drops to a tenth at 80% of STEPS
+# (train.learning_rate_schedule). The run was resumed at step 42000 with
+# STEPS=56000 (the drop at 44800, not 80000): ladder-v2 comes from there. To
+# train on at the low rate, keep 0.8 * STEPS at or below the backup's step
+# (e.g. STEPS=70000 from step 56000); a larger STEPS raises the rate again.
 STEPS="${STEPS:-100000}"
 if [[ -f "$RUN/pid" ]] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null; then
   echo "already running: pid $(cat "$RUN/pid") (log: $RUN/train.log)" >&2

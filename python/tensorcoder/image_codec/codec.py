@@ -35,7 +35,7 @@ import numpy as np
 from tensorcoder.image_codec import container
 from tensorcoder.image_codec import images
 
-DEFAULT_MODEL_ID = "ladder-v1"
+DEFAULT_MODEL_ID = "ladder-v2"
 # What ``precision`` may be (besides None: the model's own).
 PRECISIONS = ("float32", "mixed_bfloat16")
 # Models shipped in the package, by id: ``<id>.keras``. A new default gets a

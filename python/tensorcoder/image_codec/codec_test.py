@@ -455,10 +455,12 @@ def test_default_model_is_the_embedded_ladder_and_beats_jpeg():
   _, default = codec.model_path(None)
   # The package (and a device call's 64 MiB) must stay small.
   assert os.path.exists(default) and os.path.getsize(default) < 24 << 20
-  assert codec.model_id(None) == codec.DEFAULT_MODEL_ID == "ladder-v1"
-  # Eight levels, the middle one (5) the default.
+  assert codec.model_id(None) == codec.DEFAULT_MODEL_ID == "ladder-v2"
+  # Eight levels, the middle one (5) the default; the transforms compute in
+  # bfloat16, as the model was trained.
   assert codec.qualities(None) == 8
   assert codec.check_quality(None, None) == 5
+  assert codec.load_model(None).transform_dtype == "mixed_bfloat16"
   # chelsea is not among the training images (BSDS500 for this model).
   assert "skimage:chelsea.png" in images.EVAL_IMAGES
   path = images.resolve("skimage:chelsea.png")
@@ -466,37 +468,43 @@ def test_default_model_is_the_embedded_ladder_and_beats_jpeg():
   lowest = evaluate.evaluate_image(path, quality=1, curves=curves)
   middle = evaluate.evaluate_image(path, curves=curves, warm_up=False)
   assert middle.quality == 5
-  assert lowest.bpp < 0.15 and lowest.psnr > 25
-  assert 0.25 < middle.bpp < 0.6 and middle.psnr > 31
-  # At equal bpp (interpolated): far above JPEG at the lowest rate, above it
-  # at the default one.
+  assert lowest.bpp < 0.15 and lowest.psnr > 25.5
+  assert 0.25 < middle.bpp < 0.6 and middle.psnr > 32
+  # At equal bpp (interpolated): far above JPEG at the lowest rate and at
+  # the default one, and above WebP there.
   assert lowest.psnr > lowest.jpeg_psnr + 2
-  assert middle.psnr > middle.jpeg_psnr + 0.5
+  assert middle.psnr > middle.jpeg_psnr + 1.5
+  assert middle.psnr > middle.webp_psnr
   # Odd sizes work with it too, and files name it.
   data = codec.compress_array(photo(17, 31, seed=5))
-  assert container.unpack(data).model_id == "ladder-v1"
+  assert container.unpack(data).model_id == "ladder-v2"
   assert codec.decompress_bytes(data).shape == (17, 31, 3)
   # Shipped models are found by id, or by path, and give the same bytes.
-  assert codec.compress_array(photo(17, 31, seed=5), "ladder-v1") == data
+  assert codec.compress_array(photo(17, 31, seed=5), "ladder-v2") == data
   assert codec.compress_array(photo(17, 31, seed=5), default) == data
   with pytest.raises(FileNotFoundError, match="shipped model id"):
     codec.model_path("hyperprior-v0")
 
 
-def test_the_previous_default_is_still_shipped():
-  # Files written by hyperprior-v1 (the default until ladder-v1) decode.
-  assert {"hyperprior-v1", "ladder-v1"} <= set(codec.shipped_models())
+@pytest.mark.parametrize("model, levels", [("hyperprior-v1", None),
+                                           ("ladder-v1", 8)])
+def test_the_previous_defaults_are_still_shipped(model, levels):
+  # Files written by hyperprior-v1 (the default until ladder-v1) and by
+  # ladder-v1 (until ladder-v2) decode; both compute in float32, as they
+  # did when they were the default.
+  assert {"hyperprior-v1", "ladder-v1", "ladder-v2"} <= set(
+      codec.shipped_models())
+  assert codec.load_model(model).transform_dtype == "float32"
   image = photo(40, 56, seed=6)
-  data = codec.compress_array(image, "hyperprior-v1")
-  assert container.unpack(data).model_id == "hyperprior-v1"
+  data = codec.compress_array(image, model)
+  assert container.unpack(data).model_id == model
   decoded = codec.decompress_bytes(data)  # The id in the file picks it.
   assert decoded.shape == image.shape
-  np.testing.assert_array_equal(
-      decoded, codec.decompress_bytes(data, "hyperprior-v1"))
+  np.testing.assert_array_equal(decoded, codec.decompress_bytes(data, model))
   image = image.astype(float)
   assert (np.mean((decoded - image) ** 2) <
           0.5 * np.mean((image - image.mean()) ** 2))
-  assert codec.qualities("hyperprior-v1") is None
+  assert codec.qualities(model) == levels
 
 
 if __name__ == "__main__":
