@@ -5,6 +5,13 @@
     # A training run's latest backup (or a model file) to .npz:
     python tools/torch_train/convert.py export RUN/model start.npz
     python tools/torch_train/convert.py export model.keras start.npz
+    # A shipped model as references into its file (a few KB; see
+    # start_weights.py),
+    # at the ladder a run trains (rows of the gains at its λ), with the
+    # run's validation images to leave out and the model's step:
+    python tools/torch_train/convert.py export-refs \
+        python/tensorcoder/image_codec/default_model/ladder-v2.keras start.npz \
+        --run RUN/model --step 52000
     # Trained .npz to a model file with range-coding tables:
     python tools/torch_train/convert.py import trained.npz ladder.keras
 
@@ -69,6 +76,54 @@ def export(source: str, path: str) -> None:
         f"{len(validation)} validation images to leave out")
 
 
+def export_refs(keras_path: str, path: str, run: str, step: int) -> None:
+  """Writes ``keras_path``'s weights at the ladder of the run in ``run``
+  (its ``train_config.json``) to ``path``: every array that is a dataset of
+  the file's ``model.weights.h5`` (the same shape and bytes, one such
+  dataset only) as a reference to it, the others (the gains, when the
+  ladders differ) inline; see ``start_weights.py``."""
+  import h5py  # pylint: disable=g-import-not-at-top
+  import zipfile  # pylint: disable=g-import-not-at-top
+  import io  # pylint: disable=g-import-not-at-top
+  from tensorcoder.image_codec import codec  # pylint: disable=g-import-not-at-top
+  from tensorcoder.image_codec import relevel  # pylint: disable=g-import-not-at-top
+  from tensorcoder.image_codec import train  # pylint: disable=g-import-not-at-top
+  config = train.run_config(run)
+  if config.lmbdas is None:
+    raise SystemExit(f"{run}: not a variable-rate run")
+  shipped = codec.load_model(keras_path)
+  model = _model(shipped.num_filters, shipped.num_latents,
+                 shipped.num_hyper_filters, config.lmbdas)
+  relevel.move_gains(shipped, model, shipped.lmbdas, config.lmbdas)
+  with zipfile.ZipFile(keras_path) as archive:
+    stored = h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r")
+  datasets = {}
+  stored.visititems(lambda name, item: datasets.setdefault(
+      (item.shape, np.asarray(item[()]).tobytes()), []).append(name)
+                    if isinstance(item, h5py.Dataset) else None)
+  stored.close()
+  out = {}
+  for i, weight in enumerate(model.trainable_weights):
+    value = np.asarray(weight.numpy())
+    names = datasets.get((value.shape, value.tobytes()), [])
+    if len(names) == 1:
+      out[f"r{i:03d}"] = np.array(names[0])
+    else:
+      out[f"w{i:03d}"] = value
+  _, validation = train.split_files(config)
+  root = os.path.abspath(os.getcwd())
+  relative = os.path.relpath(os.path.abspath(keras_path), root)
+  np.savez(path, filters=model.num_filters, latents=model.num_latents,
+           hyper=model.num_hyper_filters, lmbdas=np.array(model.lmbdas),
+           step=np.int64(step), keras=np.array(relative),
+           exclude=np.array([os.path.basename(f) for f in validation],
+                            dtype=str), **out)
+  inline = sum(key.startswith("w") for key in out)
+  print(f"wrote {path}: {len(out) - inline} references into {relative}, "
+        f"{inline} arrays inline, step {step}, {len(validation)} validation "
+        "images to leave out")
+
+
 def to_model(path: str):
   """A ``VariableRateHyperpriorCodec`` with the weights of ``path``, its
   tables made."""
@@ -98,12 +153,23 @@ def main() -> None:
   e = sub.add_parser("export")
   e.add_argument("source")
   e.add_argument("npz")
+  r = sub.add_parser("export-refs")
+  r.add_argument("keras", help="a .keras file inside the repository (run "
+                 "from its root)")
+  r.add_argument("npz")
+  r.add_argument("--run", required=True,
+                 help="the training run's model folder (its ladder and "
+                 "validation images)")
+  r.add_argument("--step", type=int, required=True,
+                 help="the step the model was trained to")
   i = sub.add_parser("import")
   i.add_argument("npz")
   i.add_argument("keras")
   args = parser.parse_args()
   if args.command == "export":
     export(args.source, args.npz)
+  elif args.command == "export-refs":
+    export_refs(args.keras, args.npz, args.run, args.step)
   else:
     import_(args.npz, args.keras)
 

@@ -33,6 +33,7 @@ import time
 from typing import Optional, Sequence
 
 import numpy as np
+import start_weights  # beside this file
 import torch
 import torch.nn.functional as F
 
@@ -357,7 +358,10 @@ def main() -> None:
   meta = {k: saved[k] for k in ("filters", "latents", "hyper", "lmbdas")}
   model = Ladder(int(meta["filters"]), int(meta["latents"]),
                  int(meta["hyper"]), tuple(meta["lmbdas"]))
-  model.load_arrays([saved[f"w{i:03d}"] for i in range(len(model.values))])
+  # Inline arrays, or references into a shipped .keras file
+  # (start_weights.py) under the repository root, two folders up.
+  model.load_arrays(start_weights.arrays(saved, os.path.join(
+      os.path.dirname(os.path.abspath(__file__)), "..", "..")))
   model.to(device)
   optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate)
   exclude = set(args.exclude if args.exclude is not None else

@@ -1,23 +1,37 @@
 #!/usr/bin/env bash
 # Prepares .gpu/ in the repository root for a device run of ladder_torch.py:
-# the latest backup of a ladder training run as .gpu/start.npz, and the
-# training photographs as .gpu/bsds500, as many as fit beside the rest of
-# the working tree under the 64 MiB a device call carries; .gpu/ is kept out
-# of git (.git/info/exclude).
+# the starting weights as .gpu/start.npz, and the training photographs as
+# .gpu/bsds500, as many as fit beside the rest of the working tree under the
+# 64 MiB a device call carries; .gpu/ is kept out of git (.git/info/exclude).
 #
 #   tools/torch_train/prepare.sh [RUN_MODEL_DIR]   (default /work/runs/ladder-v2/model)
+#
+# START=shipped (the default): the default model shipped in the package
+# (SHIPPED, at step SHIPPED_STEP), as references into its file, which
+# travels anyway (convert.py export-refs: a few KB), at the run's ladder.
+# START=backup: the run's latest backup in full (about 20 MiB; with two
+# ladders shipped it no longer fits under the 64 MiB).
 #
 # Then run on the device (carry: [".gpu"]) the command this script prints.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 RUN="${1:-/work/runs/ladder-v2/model}"
+START="${START:-shipped}"
+SHIPPED="${SHIPPED:-python/tensorcoder/image_codec/default_model/ladder-v2.keras}"
+SHIPPED_STEP="${SHIPPED_STEP:-52000}"  # default_model/README.md
 DATA="${DATA:-$ROOT/../shared/datasets/bsds500}"
 cd "$ROOT"
 grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
 rm -rf .gpu && mkdir -p .gpu
 TREE="$(tools/pytree.sh "$(mktemp -d)")"
-PYTHONPATH="$TREE" TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python \
-  tools/torch_train/convert.py export "$RUN" .gpu/start.npz
+case "$START" in
+  shipped) PYTHONPATH="$TREE" TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python \
+    tools/torch_train/convert.py export-refs "$SHIPPED" .gpu/start.npz \
+    --run "$RUN" --step "$SHIPPED_STEP" ;;
+  backup) PYTHONPATH="$TREE" TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python \
+    tools/torch_train/convert.py export "$RUN" .gpu/start.npz ;;
+  *) echo "START must be shipped or backup, not $START" >&2; exit 2 ;;
+esac
 # A device call carries at most 64 MiB in all: the files git tracks (or
 # would), .gpu/start.npz and the images. Copy photographs (train, val, then
 # test) while they fit under 63 MiB.
@@ -48,8 +62,9 @@ if not copied:
 PY
 du -sh .gpu
 cat <<'CMD'
-device command (carry [".gpu"]):
-  PYTHONUNBUFFERED=1 python3 tools/torch_train/ladder_torch.py --data .gpu/bsds500 --init .gpu/start.npz --out $OUT/trained.npz --steps 1000000 --seconds 480 --batch-size 16 --patch-size 256 --learning-rate 1e-4
+device command (carry [".gpu"]; the shipped model was trained past its
+learning-rate drop, so keep the rate low):
+  PYTHONUNBUFFERED=1 python3 tools/torch_train/ladder_torch.py --data .gpu/bsds500 --init .gpu/start.npz --out $OUT/trained.npz --steps 1000000 --seconds 480 --batch-size 16 --patch-size 256 --learning-rate 3e-5
 then here:
   PYTHONPATH=<pytree> .venv/bin/python tools/torch_train/convert.py import <files_at>/trained.npz ladder.keras
 CMD
