@@ -233,10 +233,9 @@ def _main_job(args: argparse.Namespace) -> int:
 
 
 def _add_precision(command: argparse.ArgumentParser) -> None:
-  # The choices are codec.PRECISIONS (not imported here: it needs NumPy
-  # only, but the parser is built before anything is imported).
+  from tensorcoder.image_codec import train  # pylint: disable=g-import-not-at-top
   command.add_argument(
-      "--precision", choices=("float32", "mixed_bfloat16"), default=None,
+      "--precision", choices=train.PRECISIONS, default=None,
       help="the dtype policy the analysis and synthesis transforms compute "
       "in (default: the model's own; the default model's is mixed_bfloat16, "
       "fastest on CPUs with AVX512-BF16 or AMX). Files decode in any "

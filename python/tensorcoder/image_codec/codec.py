@@ -34,10 +34,11 @@ import numpy as np
 
 from tensorcoder.image_codec import container
 from tensorcoder.image_codec import images
+# What ``precision`` may be (besides None: the model's own): the precisions
+# models train in (a light import: the module loads TensorFlow lazily).
+from tensorcoder.image_codec.train import PRECISIONS
 
 DEFAULT_MODEL_ID = "ladder-v2"
-# What ``precision`` may be (besides None: the model's own).
-PRECISIONS = ("float32", "mixed_bfloat16")
 # Models shipped in the package, by id: ``<id>.keras``. A new default gets a
 # new id; the old files stay here so that files made with them still decode.
 _SHIPPED_DIR = os.path.join(os.path.dirname(__file__), "default_model")
