@@ -83,8 +83,7 @@ def export_refs(keras_path: str, path: str, run: str, step: int) -> None:
   dataset only) as a reference to it, the others (the gains, when the
   ladders differ) inline; see ``start_weights.py``."""
   import h5py  # pylint: disable=g-import-not-at-top
-  import zipfile  # pylint: disable=g-import-not-at-top
-  import io  # pylint: disable=g-import-not-at-top
+  import start_weights  # pylint: disable=g-import-not-at-top
   from tensorcoder.image_codec import codec  # pylint: disable=g-import-not-at-top
   from tensorcoder.image_codec import relevel  # pylint: disable=g-import-not-at-top
   from tensorcoder.image_codec import train  # pylint: disable=g-import-not-at-top
@@ -95,8 +94,7 @@ def export_refs(keras_path: str, path: str, run: str, step: int) -> None:
   model = _model(shipped.num_filters, shipped.num_latents,
                  shipped.num_hyper_filters, config.lmbdas)
   relevel.move_gains(shipped, model, shipped.lmbdas, config.lmbdas)
-  with zipfile.ZipFile(keras_path) as archive:
-    stored = h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r")
+  stored = start_weights.open_weights(keras_path)
   datasets = {}
   stored.visititems(lambda name, item: datasets.setdefault(
       (item.shape, np.asarray(item[()]).tobytes()), []).append(name)

@@ -20,6 +20,15 @@ import zipfile
 import numpy as np
 
 
+def open_weights(keras_path: str):
+  """The ``model.weights.h5`` inside the ``.keras`` file ``keras_path``, as
+  an open, read-only ``h5py.File`` (close it when done)."""
+  import h5py  # pylint: disable=g-import-not-at-top
+  with zipfile.ZipFile(keras_path) as archive:
+    data = archive.read("model.weights.h5")
+  return h5py.File(io.BytesIO(data), "r")
+
+
 def count(saved) -> int:
   """How many weight arrays the loaded ``.npz`` ``saved`` holds."""
   return sum(1 for key in saved.files
@@ -45,11 +54,7 @@ def arrays(saved, root: str) -> list[np.ndarray]:
       if ref not in saved.files:
         raise ValueError(f"array {i} of {total} is missing")
       if weights is None:
-        import h5py  # pylint: disable=g-import-not-at-top
-        path = os.path.join(root, str(saved["keras"]))
-        with zipfile.ZipFile(path) as archive:
-          data = archive.read("model.weights.h5")
-        weights = h5py.File(io.BytesIO(data), "r")
+        weights = open_weights(os.path.join(root, str(saved["keras"])))
       name = str(saved[ref])
       if name not in weights:
         raise ValueError(f"{saved['keras']}: no dataset {name}")
