@@ -174,11 +174,14 @@ def check_quality(quality: Optional[int], model: Optional[str] = None
 
 def compress_array(image: np.ndarray, model: Optional[str] = None,
                    quality: Optional[int] = None,
-                   precision: Optional[str] = None) -> bytes:
+                   precision: Optional[str] = None,
+                   refine: int = 0) -> bytes:
   """Compresses a uint8 [H, W, 3] image into container bytes, at ``quality``
   for a variable-rate model (None: its default level; see
   :func:`check_quality`), the transform in ``precision`` (module
-  docstring)."""
+  docstring). ``refine`` > 0 searches that many steps for better latents
+  (``tensorcoder.models.refinement``): fewer bits and a higher PSNR, the
+  same decoder, at about 0.3 s per step for a 768x512 image on two cores."""
   image = np.asarray(image)
   if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
     raise ValueError(f"expected a uint8 [H, W, 3] image, got {image.dtype} "
@@ -188,15 +191,30 @@ def compress_array(image: np.ndarray, model: Optional[str] = None,
   if image.shape[0] * image.shape[1] > images.MAX_PIXELS:
     raise ValueError(f"{image.shape[1]}x{image.shape[0]} is more than the "
                      f"limit of {images.MAX_PIXELS} pixels (MAX_PIXELS)")
+  check_refine(refine)
   quality = check_quality(quality, model)
   encoder = load_model(model, precision)
-  if quality is None:
-    strings, side_shape = encoder.compress(image)
-  else:
-    strings, side_shape = encoder.compress(image, quality=quality)
+  extra = {} if quality is None else dict(quality=quality)
+  if refine:
+    from tensorcoder.models import HyperpriorCodec  # pylint: disable=g-import-not-at-top
+    if not isinstance(encoder, HyperpriorCodec):
+      raise ValueError(f"model {model_id(model)!r} cannot refine its latents "
+                       "(hyperprior models can)")
+    extra.update(refine=refine)
+  strings, side_shape = encoder.compress(image, **extra)
   return container.pack(container.CompressedImage(
       model_id(model), image.shape[0], image.shape[1], tuple(side_shape),
       tuple(strings), quality))
+
+
+def check_refine(refine: int) -> int:
+  """``refine`` (refinement steps), or ValueError unless an int >= 0."""
+  if isinstance(refine, bool) or not isinstance(refine, (int, np.integer)):
+    raise ValueError(f"the refinement steps must be an integer, got "
+                     f"{refine!r}")
+  if refine < 0:
+    raise ValueError(f"the refinement steps must be 0 or more, got {refine}")
+  return int(refine)
 
 
 def parse(data: bytes) -> container.CompressedImage:
@@ -266,21 +284,21 @@ def decompress_bytes(data: bytes, model: Optional[str] = None,
 
 def compress_file(source: str, target: str, model: Optional[str] = None,
                   quality: Optional[int] = None,
-                  precision: Optional[str] = None) -> dict:
+                  precision: Optional[str] = None, refine: int = 0) -> dict:
   """Compresses an image file; writes ``target`` atomically."""
   return compress_image(images.load(source), target, model, quality,
-                        precision)
+                        precision, refine)
 
 
 def compress_image(image: np.ndarray, target: str,
                    model: Optional[str] = None,
                    quality: Optional[int] = None,
-                   precision: Optional[str] = None) -> dict:
+                   precision: Optional[str] = None, refine: int = 0) -> dict:
   """Compresses a uint8 [H, W, 3] image into the file ``target``, written
   atomically; returns its size, bits per pixel, the quality level (None for
   a single-rate model) and the coding time."""
   start = time.perf_counter()
-  data = compress_array(image, model, quality, precision)
+  data = compress_array(image, model, quality, precision, refine)
   seconds = time.perf_counter() - start
   images.write_atomically(target, data)
   return dict(bytes=len(data), bpp=8 * len(data) / image.shape[0] /

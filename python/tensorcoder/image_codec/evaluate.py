@@ -113,19 +113,20 @@ def evaluate_image(path: str, model: Optional[str] = None,
                    quality: Optional[int] = None,
                    curves: Optional[dict] = None,
                    warm_up: bool = True,
-                   precision: Optional[str] = None) -> Result:
+                   precision: Optional[str] = None,
+                   refine: int = 0) -> Result:
   """One image at one quality (None: the model's default); ``curves``
   (``baseline_curves`` of the image) are measured unless given. ``warm_up``
-  runs an untimed round trip first, which loads the model and traces its
-  functions for this image size (other levels of the same size need
-  none). ``precision``: as in ``codec``."""
+  runs an untimed round trip first (without refinement), which loads the
+  model and traces its functions for this image size (other levels of the
+  same size need none). ``precision`` and ``refine``: as in ``codec``."""
   image = images.load(path)
   if warm_up:
     codec.decompress_bytes(
         codec.compress_array(image, model, quality, precision), model,
         precision)
   start = time.perf_counter()
-  data = codec.compress_array(image, model, quality, precision)
+  data = codec.compress_array(image, model, quality, precision, refine)
   encode_ms = 1000 * (time.perf_counter() - start)
   start = time.perf_counter()
   reconstruction = codec.decompress_bytes(data, model, precision)
@@ -422,17 +423,19 @@ def image_paths(sources: Sequence[str]) -> list[str]:
 def evaluate(sources: Sequence[str], model: Optional[str] = None,
              plot: Optional[str] = None,
              qualities: Optional[Sequence[Optional[int]]] = None,
-             precision: Optional[str] = None) -> list[Result]:
+             precision: Optional[str] = None,
+             refine: int = 0) -> list[Result]:
   """Every image of ``sources`` at every level in ``qualities`` (default:
-  all of the model's, see ``levels``), the transforms in ``precision`` (as
-  in ``codec``); writes the RD plot to ``plot``."""
+  all of the model's, see ``levels``), the transforms in ``precision`` and
+  ``refine`` steps of latent refinement (as in ``codec``); writes the RD
+  plot to ``plot``."""
   paths = image_paths(sources)
   qualities = levels(model) if qualities is None else list(qualities)
   results = []
   for path in paths:
     curves = baseline_curves(images.load(path))
     results.extend(evaluate_image(path, model, q, curves, warm_up=i == 0,
-                                  precision=precision)
+                                  precision=precision, refine=refine)
                    for i, q in enumerate(qualities))
   if plot:
     rd_plot(results, plot)

@@ -27,6 +27,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                       help="folder for the PNGs and compressed files")
   parser.add_argument("--model", default=None,
                       help="a .keras model file (default: the embedded one)")
+  parser.add_argument("--refine", type=int, default=0, metavar="STEPS",
+                      help="latent refinement steps per image and level "
+                      "(as `tensorcoder compress --refine`; default 0)")
   parser.add_argument("images", nargs="*", default=["builtin-eval"],
                       help="images (default: the held-out sample images)")
   args = parser.parse_args(argv)
@@ -48,7 +51,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
   print(f"model: {codec.model_id(args.model)}"
         + ("" if default is None else
            f" ({len(levels)} quality levels, default {default})"))
-  results = evaluate.evaluate(args.images, args.model)
+  results = evaluate.evaluate(args.images, args.model, refine=args.refine)
   # The same round trip through files at the default level: bytes on disk
   # decode to exactly the in-memory reconstruction.
   for path in evaluate.image_paths(args.images):
@@ -57,7 +60,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     stem = os.path.splitext(os.path.basename(path))[0]
     compressed = os.path.join(args.out, f"{stem}.tci")
     decoded = os.path.join(args.out, f"{stem}.decoded.png")
-    codec.compress_file(path, compressed, args.model)
+    codec.compress_file(path, compressed, args.model, refine=args.refine)
     codec.decompress_file(compressed, decoded, args.model)
     if not np.array_equal(images.load(decoded), result.reconstruction):
       print(f"error: {decoded} differs from the in-memory reconstruction",

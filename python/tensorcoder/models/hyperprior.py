@@ -37,6 +37,7 @@ from tensorcoder.entropy_models.continuous_indexed import (
     LocationScaleIndexedEntropyModel)
 from tensorcoder.layers.gdn import GDN
 from tensorcoder.layers.signal_conv import SignalConv2D
+from tensorcoder.models import refinement
 from tensorcoder.models import tiling
 
 
@@ -361,27 +362,45 @@ class HyperpriorCodec(_Codec):
       raise RuntimeError("this model has no range-coding tables; call "
                          "make_coders() after training")
 
-  def compress(self, image, tile: Optional[int] = None
+  def compress(self, image, tile: Optional[int] = None, refine: int = 0
               ) -> tuple[list[bytes], tuple[int, ...]]:
     """Compresses one uint8 image [H, W, 3].
 
     The analysis transform runs in tiles of ``tile`` positions of y
     (default ``tiling.DEFAULT_TILE``), which bounds memory and gives the
-    same bytes as untiled.
+    same bytes as untiled. With ``refine`` > 0 the encoder searches that
+    many steps for latents of a lower rate-distortion cost than the
+    analysis transform's (``refinement.refine_latents``): slower, and
+    decoded by the same ``decompress``.
 
     Returns:
       ``([y_string, z_string], z_shape)``: the strings and the spatial shape
       of z that ``decompress`` needs (with the image shape).
     """
     self._check_coders()
-    y = tiling.analyze(self, self._pad(tf.convert_to_tensor(image)[None]),
-                        tile)
-    return self._compress_latents(y)
+    padded = self._pad(tf.convert_to_tensor(image)[None])
+    y = tiling.analyze(self, padded, tile)
+    return self._compress_latents(*self._refined(
+        padded, np.shape(image), y, self.lmbda, 1.0, refine, tile))
 
-  def _compress_latents(self, y: tf.Tensor
+  def _refined(self, padded: tf.Tensor, image_shape, y: tf.Tensor,
+               lmbda: float, inverse_gain, steps: int,
+               tile: Optional[int]) -> tuple[tf.Tensor, tf.Tensor]:
+    """``(y, z)`` to code: the analysis transform's, refined for ``steps``
+    steps on the image's own pixels (``padded`` cropped to
+    ``image_shape``)."""
+    if steps == 0:
+      return y, None
+    return refinement.refine_latents(
+        self, padded[:, :image_shape[0], :image_shape[1]], y, lmbda, steps,
+        inverse_gain, tile=tile)
+
+  def _compress_latents(self, y: tf.Tensor, z: Optional[tf.Tensor] = None
                        ) -> tuple[list[bytes], tuple[int, ...]]:
-    """``compress``'s strings and z shape for the latents y [1, h, w, M]."""
-    z = self.hyper_analysis(y)
+    """``compress``'s strings and z shape for the latents y [1, h, w, M]
+    and z (default: ``hyper_analysis(y)``)."""
+    if z is None:
+      z = self.hyper_analysis(y)
     z_strings = self.z_coder.compress(z)
     z_hat = self.z_coder.decompress(z_strings, tf.shape(z)[1:-1])
     loc, index = self._hyper(z_hat)

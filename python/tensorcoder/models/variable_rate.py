@@ -99,13 +99,18 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
       raise ValueError(f"quality {quality} is not in 1..{self.num_qualities}")
     return value
 
-  def gains(self, quality) -> tuple[tf.Tensor, tf.Tensor]:
-    """``(gain, inverse_gain)`` [num_latents] of a (possibly fractional)
-    quality: the trained levels' gains, geometrically interpolated."""
+  def _neighbours(self, quality) -> tuple[int, int, float]:
+    """``(low, high, weight)``: a quality lies between the 0-based levels
+    ``low`` and ``high``, at ``weight`` (0: on ``low``)."""
     position = self.check_quality(quality) - 1
     low = min(int(math.floor(position)), self.num_qualities - 1)
     high = min(low + 1, self.num_qualities - 1)
-    weight = position - low
+    return low, high, position - low
+
+  def gains(self, quality) -> tuple[tf.Tensor, tf.Tensor]:
+    """``(gain, inverse_gain)`` [num_latents] of a (possibly fractional)
+    quality: the trained levels' gains, geometrically interpolated."""
+    low, high, weight = self._neighbours(quality)
 
     def blend(log_values):
       return tf.exp((1 - weight) * log_values[low] + weight * log_values[high])
@@ -187,15 +192,26 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
 
   # -- compression -----------------------------------------------------------
 
-  def compress(self, image, tile: Optional[int] = None, quality=None
-              ) -> tuple[list[bytes], tuple[int, ...]]:
+  def compress(self, image, tile: Optional[int] = None, quality=None,
+               refine: int = 0) -> tuple[list[bytes], tuple[int, ...]]:
     """Compresses one uint8 image [H, W, 3] at ``quality`` (default:
-    ``default_quality``); as ``HyperpriorCodec.compress`` otherwise."""
+    ``default_quality``); as ``HyperpriorCodec.compress`` otherwise (the
+    ``refine`` steps minimise the cost at the level's λ, ``level_lmbda``)."""
     self._check_coders()
-    gain, _ = self.gains(self.default_quality if quality is None else quality)
-    y = tiling.analyze(self, self._pad(tf.convert_to_tensor(image)[None]),
-                       tile) * gain
-    return self._compress_latents(y)
+    quality = self.default_quality if quality is None else quality
+    gain, inverse = self.gains(quality)
+    padded = self._pad(tf.convert_to_tensor(image)[None])
+    y = tiling.analyze(self, padded, tile) * gain
+    return self._compress_latents(*self._refined(
+        padded, np.shape(image), y, self.level_lmbda(quality), inverse,
+        refine, tile))
+
+  def level_lmbda(self, quality) -> float:
+    """The λ of a (possibly fractional) quality: the levels' λ,
+    interpolated geometrically as the gains are."""
+    low, high, weight = self._neighbours(quality)
+    return float(math.exp((1 - weight) * math.log(self.lmbdas[low]) +
+                          weight * math.log(self.lmbdas[high])))
 
   def decompress(self, strings, image_shape, z_shape,
                  tile: Optional[int] = None, quality=None) -> np.ndarray:
