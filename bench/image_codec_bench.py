@@ -2,6 +2,7 @@
 the CLI's batch mode.
 
     python bench/image_codec_bench.py [--model M.keras] [--images 12]
+        [--quality N] [--precision P] [--refine STEPS]
 
 The images are the held-out sample photographs (``images.EVAL_IMAGES``)
 resized to 768x512 (Kodak's size), repeated to ``--images``. Three
@@ -57,6 +58,8 @@ def main() -> int:
   parser.add_argument("--quality", type=int, default=None)
   parser.add_argument("--precision", default=None,
                       help="as tensorcoder compress --precision")
+  parser.add_argument("--refine", type=int, default=0,
+                      help="as tensorcoder compress --refine")
   args = parser.parse_args()
   from PIL import Image  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
@@ -70,7 +73,7 @@ def main() -> int:
   for image in pictures:
     start = time.perf_counter()
     data = codec.compress_array(image, args.model, args.quality,
-                                args.precision)
+                                args.precision, args.refine)
     encode.append(time.perf_counter() - start)
     start = time.perf_counter()
     codec.decompress_bytes(data, args.model, args.precision)
@@ -86,6 +89,8 @@ def main() -> int:
     quality = ["--quality", str(args.quality)] if args.quality else []
     precision = (["--precision", args.precision] if args.precision else [])
     quality += precision
+    if args.refine:
+      quality += ["--refine", str(args.refine)]
     tci, out = os.path.join(folder, "tci"), os.path.join(folder, "out")
     batch_encode = _cli("compress", source, "--output-dir", tci, *model,
                         *quality)
@@ -99,7 +104,9 @@ def main() -> int:
 
   n = len(pictures)
   print(f"model {codec.model_id(args.model)} computing in "
-        f"{codec.load_model(args.model, args.precision).transform_dtype}, "
+        f"{codec.load_model(args.model, args.precision).transform_dtype}"
+        + (f" with {args.refine} refinement steps" if args.refine else "")
+        + ", "
         f"{n} images of 768x512, "
         f"mean {np.mean(sizes):.3f} bpp; TensorFlow {tf.__version__}, "
         f"{os.cpu_count()} CPUs; model load {load_s:.2f} s")
