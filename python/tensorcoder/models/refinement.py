@@ -23,7 +23,11 @@ backward over the whole image (in tiles of ``tiling.DEFAULT_TILE``, so
 memory stays bounded for any image size).
 
 The search is deterministic: its noise comes from a stateless generator
-keyed by ``seed`` and the step.
+keyed by ``seed`` and the step, so the same image, model and settings give
+the same bytes on one machine. Floating-point sums in another order (another
+tile size, thread count or CPU) can move the search's path, and so its
+bytes, a little; any of them decodes correctly, since the decoder only
+reads the symbols.
 """
 
 from __future__ import annotations
