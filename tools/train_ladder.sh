@@ -17,6 +17,13 @@
 #       --model-dir RUN_DIR/model --export-backup ladder.keras \
 #       --lmbdas 0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.025 0.0483
 #
+# A new machine has no backup (RUN_DIR lives outside the repository): start
+# a new run from the shipped model instead, at a low learning rate, with
+#   START=ladder-v2 LR=3e-5 STEPS=20000 tools/train_ladder.sh
+# (train --start-from: the shipped weights, a new optimizer and step 0; the
+# six trained levels' gains are taken from the eight-level file as they are).
+# START is ignored once RUN_DIR/model has a backup: the run resumes.
+#
 # Two tries at step 28500 to train a ladder reaching lower rates (train's
 # relevel: resumed with other --lmbdas, it keeps the transforms and moves
 # the gains) lost quality at the top levels within 1500 steps: moving the
@@ -34,6 +41,9 @@ DATA="${DATA:-$ROOT/../shared/datasets/bsds500}"
 # train on at the low rate, keep 0.8 * STEPS at or below the backup's step
 # (e.g. STEPS=70000 from step 56000); a larger STEPS raises the rate again.
 STEPS="${STEPS:-100000}"
+LR="${LR:-3e-4}"
+START_FROM=()
+[[ -n "${START:-}" ]] && START_FROM=(--start-from "$START")
 if [[ -f "$RUN/pid" ]] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null; then
   echo "already running: pid $(cat "$RUN/pid") (log: $RUN/train.log)" >&2
   exit 1
@@ -51,9 +61,9 @@ TF_CPP_MIN_LOG_LEVEL=3 PYTHONPATH="$RUN/code" setsid nohup nice -n 10 \
   --data "$DATA" --model-dir "$RUN/model" \
   --steps "$STEPS" --patch-size 128 --batch-size 8 \
   --lmbdas 0.0018 0.0035 0.0067 0.013 0.025 0.0483 \
-  --learning-rate 3e-4 --checkpoint-every 500 --validate-every 2000 \
+  --learning-rate "$LR" --checkpoint-every 500 --validate-every 2000 \
   --num-filters 128 --num-latents 192 --num-hyper-filters 128 --seed 1 \
-  --precision mixed_bfloat16 \
+  --precision mixed_bfloat16 "${START_FROM[@]}" \
   > "$RUN/train.log" 2>&1 &
 echo $! > "$RUN/pid"
 echo "training in the background: pid $(cat "$RUN/pid"), log $RUN/train.log"

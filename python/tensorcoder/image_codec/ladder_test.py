@@ -328,6 +328,51 @@ def test_resuming_with_another_ladder_moves_the_gains(ladder, tmp_path):
                                     steps=70), log=lambda *_: None)
 
 
+def test_start_from_a_trained_model(ladder, tmp_path):
+  """--start-from: a new run starts from a model file's weights (its gains
+  moved to the run's ladder), trains from there, and refuses models of
+  another kind or size before writing anything."""
+  start = codec.load_model(ladder)
+  base = dict(data=("skimage:astronaut.png",), patch_size=64, batch_size=4,
+              checkpoint_every=2, num_filters=8, num_latents=8,
+              num_hyper_filters=8, validation_images=0, start_from=ladder)
+  quiet = lambda *_: None
+  same = codec.load_model(train.train(train.TrainConfig(
+      model_dir=str(tmp_path / "same"), steps=0, lmbdas=LMBDAS, **base),
+                                      log=quiet))
+  for a, b in zip(same.trainable_variables, start.trainable_variables):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+  # Another ladder: the shared λ keep their gains, 0.3 is extrapolated.
+  moved = codec.load_model(train.train(train.TrainConfig(
+      model_dir=str(tmp_path / "moved"), steps=0,
+      lmbdas=LMBDAS[1:] + (0.3,), **base), log=quiet))
+  np.testing.assert_allclose(moved.log_gain.numpy()[:3],
+                             start.log_gain.numpy()[1:], rtol=1e-6)
+  np.testing.assert_array_equal(moved.analysis.weights[0].numpy(),
+                                start.analysis.weights[0].numpy())
+  # Training goes on from the start, not from random weights.
+  trained = codec.load_model(train.train(train.TrainConfig(
+      model_dir=str(tmp_path / "trained"), steps=2, lmbdas=LMBDAS,
+      learning_rate=1e-4, **base), log=quiet))
+  before = start.synthesis.weights[0].numpy()
+  after = trained.synthesis.weights[0].numpy()
+  assert not np.array_equal(before, after)
+  assert np.abs(after - before).max() < 0.01
+  for changes, message in [
+      (dict(num_filters=16), "has --num-filters 8 --num-latents 8 "
+       "--num-hyper-filters 8; give the same"),
+      (dict(lmbdas=None), "variable-rate model: give --lmbdas"),
+      (dict(start_from=str(tmp_path / "none.keras")), "neither a shipped"),
+  ]:
+    settings = dict(base, lmbdas=LMBDAS, steps=2)
+    settings.update(changes)
+    folder = tmp_path / "refused"
+    with pytest.raises((ValueError, FileNotFoundError), match=message):
+      train.train(train.TrainConfig(model_dir=str(folder), **settings),
+                  log=quiet)
+    assert not folder.exists()
+
+
 def test_quality_errors(ladder):
   image = photo()
   for bad in (0, 5, -1):

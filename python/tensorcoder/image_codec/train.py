@@ -28,6 +28,12 @@
   (``load_backup``). A variable-rate run resumed with other ``--lmbdas``
   keeps its transforms and gets each new level's gains interpolated from
   the old ladder (``relevel``).
+* Fine-tuning: ``--start-from MODEL`` (a ``.keras`` file or a shipped
+  model id, e.g. the default ``ladder-v2``) starts a new run from that
+  model's weights instead of random ones, with a new optimizer; the
+  architecture flags must be the model's, and a variable-rate model's
+  gains move to the run's ``--lmbdas`` as in ``relevel``. This is how a
+  run continues on another machine from a model file alone.
 * Validation: at the end of the epochs in which a multiple of
   ``--validate-every`` steps is passed, and at the end, the mean bpp and
   PSNR of the held-aside images (whole images center-cropped to multiples of
@@ -56,6 +62,7 @@ import shutil
 import sys
 import tempfile
 import time
+import zipfile
 from typing import Callable, Optional, Sequence
 
 from tensorcoder import _atomic
@@ -87,6 +94,10 @@ class TrainConfig:
   # and loss; about twice as fast on CPUs with AMX). The saved model computes
   # in float32 either way.
   precision: str = "float32"
+  # A trained model (a .keras file or a shipped model id) whose weights a
+  # new run starts from, instead of random ones; None: random. A run that
+  # resumes from its backup ignores it.
+  start_from: Optional[str] = None
 
 
 PRECISIONS = ("float32", "mixed_bfloat16")
@@ -257,6 +268,8 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> str:
   if config.patch_size % HyperpriorCodec.factor:
     raise ValueError(f"patch_size must be a multiple of "
                      f"{HyperpriorCodec.factor}")
+  if config.start_from is not None and not _has_backup(config.model_dir):
+    check_start(config)
   # All inputs are checked before the strategy starts or anything is written.
   training, validation = split_files(config)
   # Reading every size also checks that each file is an image.
@@ -312,9 +325,7 @@ def _ladder_change(config: TrainConfig) -> Optional[TrainConfig]:
   """The settings of the run in ``config.model_dir`` when it has a backup
   and was trained with another ladder of λ than ``config`` asks for (both
   variable-rate); else None."""
-  backup = os.path.join(config.model_dir, "backup", BACKUP_WEIGHTS)
-  if config.lmbdas is None or not (os.path.exists(backup) or
-                                   os.path.exists(backup + PREVIOUS)):
+  if config.lmbdas is None or not _has_backup(config.model_dir):
     return None
   try:
     previous = run_config(config.model_dir)
@@ -323,6 +334,12 @@ def _ladder_change(config: TrainConfig) -> Optional[TrainConfig]:
   if previous.lmbdas is None or _same_ladder(previous.lmbdas, config.lmbdas):
     return None
   return previous
+
+
+def _has_backup(model_dir: str) -> bool:
+  """Whether the run in ``model_dir`` has a backup to resume from."""
+  backup = os.path.join(model_dir, "backup", BACKUP_WEIGHTS)
+  return os.path.exists(backup) or os.path.exists(backup + PREVIOUS)
 
 
 def _same_ladder(a: Sequence[float], b: Sequence[float]) -> bool:
@@ -350,6 +367,8 @@ def _fit(config: TrainConfig, strategy, chief: bool, write_dir: str,
   elif start:
     log(f"resumed from {os.path.join(config.model_dir, 'backup')} at step "
         f"{start}")
+  elif config.start_from is not None:
+    _set_start_weights(model, config, log)
   if chief:
     write_run_config(config)
 
@@ -380,6 +399,83 @@ def _fit(config: TrainConfig, strategy, chief: bool, write_dir: str,
   _save_final(config, model, path)
   log(f"saved {path} after {_step(model)} steps")
   return path
+
+
+def _start_settings(start_from: str) -> tuple[str, dict]:
+  """``(id, settings)`` of the model ``start_from`` (a ``.keras`` file or
+  a shipped id), read from its ``config.json`` without TensorFlow.
+
+  Raises:
+    FileNotFoundError: neither a shipped id nor a file.
+    ValueError: not a model file of tensorcoder's codecs.
+  """
+  from tensorcoder.image_codec import codec  # pylint: disable=g-import-not-at-top
+  name, path = codec.model_path(start_from)
+  try:
+    with zipfile.ZipFile(path) as archive:
+      saved = json.loads(archive.read("config.json"))
+    kind, settings = saved["class_name"], saved["config"]
+  except (OSError, KeyError, ValueError, TypeError,
+          zipfile.BadZipFile) as error:
+    raise ValueError(f"--start-from {start_from}: not a .keras model file "
+                     f"({error})") from error
+  if kind not in ("HyperpriorCodec", "VariableRateHyperpriorCodec"):
+    raise ValueError(f"--start-from {name}: a {kind}, not a hyperprior "
+                     "codec that train makes")
+  return name, settings
+
+
+def check_start(config: TrainConfig) -> None:
+  """Raises ValueError (FileNotFoundError for a missing model) unless
+  ``config.start_from`` is a model that ``config`` can start from: of the
+  same kind (variable-rate with ``--lmbdas``, of two levels or more when the
+  ladder changes) and sizes."""
+  name, settings = _start_settings(config.start_from)
+  start_lmbdas = settings.get("lmbdas")
+  if (start_lmbdas is None) != (config.lmbdas is None):
+    raise ValueError(
+        f"--start-from {name} is a "
+        + ("single-rate model: train it without --lmbdas"
+           if start_lmbdas is None else
+           f"variable-rate model: give --lmbdas (its own are "
+           f"{' '.join(map(str, start_lmbdas))})"))
+  sizes = ("num_filters", "num_latents", "num_hyper_filters")
+  if any(settings.get(f) != getattr(config, f) for f in sizes):
+    raise ValueError(
+        f"--start-from {name} has "
+        + " ".join(f"--{f.replace('_', '-')} {settings.get(f)}"
+                   for f in sizes) + "; give the same")
+  if (start_lmbdas is not None and len(start_lmbdas) < 2 and
+      not _same_ladder(start_lmbdas, config.lmbdas)):
+    raise ValueError(f"--start-from {name} has one level; its gains cannot "
+                     "move to another ladder")
+
+
+def _set_start_weights(model, config: TrainConfig,
+                       log: Callable[[str], None]) -> None:
+  """Sets the training ``model`` from the trained model
+  ``config.start_from`` (checked by ``check_start``): its weights, without
+  its range-coding tables; a variable-rate model's gains moved to
+  ``config.lmbdas``."""
+  from tensorcoder.image_codec import codec  # pylint: disable=g-import-not-at-top
+  from tensorcoder.image_codec import relevel  # pylint: disable=g-import-not-at-top
+  start = codec.load_model(config.start_from)
+  name = codec.model_id(config.start_from)
+  # The start without its tables: the training model's layout.
+  tables = {id(w) for w in start.z_coder.weights + start.y_coder.weights}
+  plain = type(start).from_config(dict(start.get_config(), table_shapes=None))
+  plain.build()
+  plain.set_weights([w.numpy() for w in start.weights
+                     if id(w) not in tables])
+  start_lmbdas = getattr(start, "lmbdas", None)
+  if start_lmbdas is None or _same_ladder(start_lmbdas, config.lmbdas):
+    model.set_weights(plain.get_weights())
+    log(f"starting from the weights of {name}")
+    return
+  relevel.move_gains(plain, model, start_lmbdas, config.lmbdas)
+  log(f"starting from the weights of {name}, its gains moved from --lmbdas "
+      f"{' '.join(map(str, start_lmbdas))} to "
+      f"{' '.join(map(str, config.lmbdas))}")
 
 
 def _codec(config: TrainConfig):
@@ -625,6 +721,13 @@ def add_arguments(parser) -> None:
                       "(about twice as fast on CPUs with AMX); weights, "
                       "entropy models and loss stay float32, and the saved "
                       "model computes in float32 (default float32)")
+  parser.add_argument("--start-from", metavar="MODEL", default=None,
+                      help="a trained model (.keras file or shipped model "
+                      "id, e.g. ladder-v2) whose weights a new run starts "
+                      "from (fine-tuning); the architecture flags must be "
+                      "its own, and a variable-rate model's gains move to "
+                      "--lmbdas. A run that resumes from its backup "
+                      "ignores it")
   parser.add_argument("--validation-images", type=int, default=None,
                       help="images held aside for validation (default: a "
                       "tenth, at most 16)")
@@ -658,7 +761,8 @@ def run(args) -> int:
       num_hyper_filters=args.num_hyper_filters,
       validation_images=getattr(args, "validation_images", None),
       validate_every=getattr(args, "validate_every", 1000),
-      precision=getattr(args, "precision", TrainConfig.precision))
+      precision=getattr(args, "precision", TrainConfig.precision),
+      start_from=getattr(args, "start_from", None))
   train(config)
   return 0
 
