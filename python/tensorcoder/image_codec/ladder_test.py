@@ -373,6 +373,44 @@ def test_start_from_a_trained_model(ladder, tmp_path):
     assert not folder.exists()
 
 
+def test_mixed_quantization_trains_the_synthesis_on_rounded_latents(
+    tmp_path):
+  keras.utils.set_random_seed(0)
+  model = VariableRateHyperpriorCodec(lmbdas=LMBDAS, num_filters=8,
+                                      num_latents=8, num_hyper_filters=8)
+  model.build()
+  rng = np.random.default_rng(0)
+  y = tf.constant(rng.normal(0, 3, [1, 4, 4, 8]), tf.float32)
+  loc = tf.constant(rng.normal(0, 1, [1, 4, 4, 8]), tf.float32)
+  y_tilde = y + 0.25
+  assert model._synthesis_input(y, y_tilde, loc, True) is y_tilde  # pylint: disable=protected-access
+  model.mixed_quantization = True
+  with tf.GradientTape() as tape:
+    tape.watch(y)
+    seen = model._synthesis_input(y, y_tilde, loc, True)  # pylint: disable=protected-access
+    total = tf.reduce_sum(seen * tf.range(8.0))
+  np.testing.assert_allclose(seen - loc, np.round(y - loc), atol=1e-5)
+  # Straight through: the rounding passes gradients to y unchanged.
+  np.testing.assert_array_equal(
+      tape.gradient(total, y),
+      np.broadcast_to(np.arange(8.0, dtype=np.float32), y.shape))
+  # Evaluation always quantizes; only training mode is changed.
+  assert model._synthesis_input(y, y_tilde, loc, False) is y_tilde  # pylint: disable=protected-access
+  # A run trained so.
+  path = train.train(train.TrainConfig(
+      data=("skimage:astronaut.png",), model_dir=str(tmp_path / "mixed"),
+      steps=4, patch_size=64, batch_size=4, checkpoint_every=2,
+      num_filters=8, num_latents=8, num_hyper_filters=8, lmbdas=LMBDAS,
+      validation_images=0, quantization="mixed"), log=lambda *_: None)
+  assert train.run_config(str(tmp_path / "mixed")).quantization == "mixed"
+  image = photo(64, 64)
+  assert codec.decompress_bytes(codec.compress_array(image, path),
+                                path).shape == image.shape
+  with pytest.raises(ValueError, match="--quantization must be one of"):
+    train.train(train.TrainConfig(model_dir=str(tmp_path / "bad"),
+                                  quantization="round"))
+
+
 def test_quality_errors(ladder):
   image = photo()
   for bad in (0, 5, -1):

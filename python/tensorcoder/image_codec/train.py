@@ -28,6 +28,10 @@
   (``load_backup``). A variable-rate run resumed with other ``--lmbdas``
   keeps its transforms and gets each new level's gains interpolated from
   the old ladder (``relevel``).
+* Quantization: the rate is always that of y plus uniform noise; with
+  ``--quantization mixed`` the synthesis transform trains on y rounded as
+  the decoder will see it (straight-through gradients) instead of on the
+  noisy y (Minnen and Singh, ICIP 2020).
 * Fine-tuning: ``--start-from MODEL`` (a ``.keras`` file or a shipped
   model id, e.g. the default ``ladder-v2``) starts a new run from that
   model's weights instead of random ones, with a new optimizer; the
@@ -98,9 +102,14 @@ class TrainConfig:
   # new run starts from, instead of random ones; None: random. A run that
   # resumes from its backup ignores it.
   start_from: Optional[str] = None
+  # What the synthesis transform trains on: "noise" (y plus uniform noise,
+  # as the rate) or "mixed" (y rounded, with a straight-through gradient;
+  # the rate keeps the noise): ``HyperpriorCodec.mixed_quantization``.
+  quantization: str = "noise"
 
 
 PRECISIONS = ("float32", "mixed_bfloat16")
+QUANTIZATIONS = ("noise", "mixed")
 
 
 def learning_rate_schedule(learning_rate: float, steps: int):
@@ -262,6 +271,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> str:
     raise ValueError("need steps >= 0, batch_size >= 1, patch_size >= 64")
   if config.checkpoint_every < 1 or config.validate_every < 1:
     raise ValueError("need checkpoint_every >= 1 and validate_every >= 1")
+  if config.quantization not in QUANTIZATIONS:
+    raise ValueError(f"--quantization must be one of "
+                     f"{', '.join(QUANTIZATIONS)}, got {config.quantization!r}")
   if config.precision not in PRECISIONS:
     raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, "
                      f"got {config.precision!r}")
@@ -514,6 +526,7 @@ def _training_model(config: TrainConfig):
   # caller creates) computes in float32.
   with _dtype_policy(config.precision):
     model = codec_class(**settings)
+    model.mixed_quantization = config.quantization == "mixed"
     model.build()
   model.compile(optimizer=keras.optimizers.Adam(
       learning_rate_schedule(config.learning_rate, config.steps)),
@@ -728,6 +741,13 @@ def add_arguments(parser) -> None:
                       "its own, and a variable-rate model's gains move to "
                       "--lmbdas. A run that resumes from its backup "
                       "ignores it")
+  parser.add_argument("--quantization", choices=QUANTIZATIONS,
+                      default=defaults.quantization,
+                      help="what the synthesis transform trains on: noise "
+                      "(y plus uniform noise, as the rate) or mixed (y "
+                      "rounded as the decoder sees it, straight-through "
+                      "gradients; the rate keeps the noise). Default "
+                      "%(default)s")
   parser.add_argument("--validation-images", type=int, default=None,
                       help="images held aside for validation (default: a "
                       "tenth, at most 16)")
@@ -762,7 +782,8 @@ def run(args) -> int:
       validation_images=getattr(args, "validation_images", None),
       validate_every=getattr(args, "validate_every", 1000),
       precision=getattr(args, "precision", TrainConfig.precision),
-      start_from=getattr(args, "start_from", None))
+      start_from=getattr(args, "start_from", None),
+      quantization=getattr(args, "quantization", TrainConfig.quantization))
   train(config)
   return 0
 

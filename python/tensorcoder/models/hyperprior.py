@@ -273,6 +273,11 @@ class HyperpriorCodec(_Codec):
     self.z_coder = self.y_coder = None
     if table_shapes is not None:
       self._create_coders(None, table_shapes)
+    # Training only (not saved): the synthesis learns from rounded latents
+    # while the rate keeps the noise ("mixed" quantization: Minnen and
+    # Singh, "Channel-wise autoregressive entropy models for learned image
+    # compression", ICIP 2020), so it trains on what the decoder will see.
+    self.mixed_quantization = False
 
   def _codec_config(self) -> dict:
     return dict(num_filters=self.num_filters, num_latents=self.num_latents,
@@ -302,8 +307,17 @@ class HyperpriorCodec(_Codec):
     z_tilde, z_bits = self.z_model(z, training=training)
     loc, index = self._hyper(z_tilde)
     y_tilde, y_bits = self.y_model(y, index, loc=loc, training=training)
-    x_hat = self.synthesis(y_tilde)
+    x_hat = self.synthesis(self._synthesis_input(y, y_tilde, loc, training))
     return x_hat, tf.reduce_sum(y_bits) + tf.reduce_sum(z_bits)
+
+  def _synthesis_input(self, y, y_tilde, loc, training: bool) -> tf.Tensor:
+    """What the synthesis sees of y: ``y_tilde`` (noisy in training), or
+    with ``mixed_quantization`` in training the rounded
+    ``round(y - loc) + loc`` with a straight-through gradient, as the
+    decoder will see it."""
+    if training and self.mixed_quantization:
+      return self.y_model.quantize(y, loc=loc)
+    return y_tilde
 
   def call(self, images, training=False):
     """Reconstruction of uint8-range images (sizes multiples of 64)."""

@@ -138,7 +138,8 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
     z_tilde, z_bits = self.z_model(self.hyper_analysis(y), training=training)
     loc, index = self._hyper(z_tilde)
     y_tilde, y_bits = self.y_model(y, index, loc=loc, training=training)
-    return self.synthesis(y_tilde * inverse), y_bits + z_bits
+    y_hat = self._synthesis_input(y, y_tilde, loc, training)
+    return self.synthesis(y_hat * inverse), y_bits + z_bits
 
   def training_levels(self, batch_size) -> tf.Tensor:
     """The levels [B] of this replica's patches at the current step:
