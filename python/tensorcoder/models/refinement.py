@@ -145,8 +145,8 @@ class _Refiner:
     return total, gradient
 
   def loss_and_gradients(self, y, z, tau, step):
-    """``(loss, bpp, mse, [d loss / d y, d loss / d z])`` of one SGA
-    sample."""
+    """``(loss, [d loss / d y, d loss / d z])`` of one SGA sample, the
+    loss ``bpp + lmbda * MSE`` (MSE on the 0..255 scale)."""
     pixels = float(self.height * self.width)
     with tf.GradientTape() as tape:
       z_hat = annealed_round(z - self.z_offset, tau,
@@ -167,8 +167,7 @@ class _Refiner:
         [bpp, y_hat], [y, z],
         output_gradients=[tf.constant(1.0),
                           self.lmbda * mse_weight * error_gradient])
-    mse = squared_error * mse_weight
-    return bpp + self.lmbda * mse, bpp, mse, gradients
+    return bpp + self.lmbda * mse_weight * squared_error, gradients
 
 
 def refine_latents(codec, image: tf.Tensor, y: tf.Tensor, lmbda: float,
@@ -219,10 +218,9 @@ def refine_latents(codec, image: tf.Tensor, y: tf.Tensor, lmbda: float,
 
   @tf.function(reduce_retracing=True)
   def step(tau, index):
-    loss, _, _, gradients = refiner.loss_and_gradients(
-        variables[0], variables[1], tau, index)
+    _, gradients = refiner.loss_and_gradients(variables[0], variables[1],
+                                              tau, index)
     optimizer.apply(gradients)
-    return loss
 
   for index in range(steps):
     step(tf.constant(temperature(index, steps), tf.float32),
