@@ -20,6 +20,7 @@
 # A new machine has no backup (RUN_DIR lives outside the repository): start
 # a new run from the shipped model instead, at a low learning rate, with
 #   START=ladder-v2 LR=3e-5 STEPS=20000 tools/train_ladder.sh
+# (add QUANT=mixed to train the synthesis on rounded latents)
 # (train --start-from: the shipped weights, a new optimizer and step 0; the
 # six trained levels' gains are taken from the eight-level file as they are).
 # START is ignored once RUN_DIR/model has a backup: the run resumes.
@@ -44,6 +45,8 @@ STEPS="${STEPS:-100000}"
 LR="${LR:-3e-4}"
 START_FROM=()
 [[ -n "${START:-}" ]] && START_FROM=(--start-from "$START")
+# QUANT=mixed: the synthesis trains on rounded latents (train --quantization).
+QUANT="${QUANT:-noise}"
 if [[ -f "$RUN/pid" ]] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null; then
   echo "already running: pid $(cat "$RUN/pid") (log: $RUN/train.log)" >&2
   exit 1
@@ -63,7 +66,7 @@ TF_CPP_MIN_LOG_LEVEL=3 PYTHONPATH="$RUN/code" setsid nohup nice -n 10 \
   --lmbdas 0.0018 0.0035 0.0067 0.013 0.025 0.0483 \
   --learning-rate "$LR" --checkpoint-every 500 --validate-every 2000 \
   --num-filters 128 --num-latents 192 --num-hyper-filters 128 --seed 1 \
-  --precision mixed_bfloat16 "${START_FROM[@]}" \
+  --precision mixed_bfloat16 --quantization "$QUANT" "${START_FROM[@]}" \
   > "$RUN/train.log" 2>&1 &
 echo $! > "$RUN/pid"
 echo "training in the background: pid $(cat "$RUN/pid"), log $RUN/train.log"
