@@ -121,6 +121,54 @@ def test_training_forward(pair):
   np.testing.assert_allclose(_nhwc(x_hat), expected_x, rtol=1e-4, atol=1e-5)
 
 
+def test_mixed_quantization_forward(pair):
+  # train --quantization mixed: the synthesis sees round(y - loc) + loc, the
+  # rate keeps the noise; gradients pass the rounding straight through.
+  model, twin = pair
+  rng = np.random.default_rng(5)
+  x = rng.uniform(0, 1, (2, 64, 64, 3)).astype(np.float32)
+  levels = np.array([1, 2])
+  gain, inverse = model._level_gains(tf.constant(levels))  # pylint: disable=protected-access
+  y = model.analysis(tf.constant(x)) * gain
+  z = model.hyper_analysis(y)
+  u_z = rng.uniform(-.5, .5, z.shape).astype(np.float32)
+  u_y = rng.uniform(-.5, .5, y.shape).astype(np.float32)
+  loc, _ = model._hyper(z + u_z)  # pylint: disable=protected-access
+  model.mixed_quantization = True
+  try:
+    rounded = model._synthesis_input(y, y + u_y, loc, training=True)  # pylint: disable=protected-access
+  finally:
+    model.mixed_quantization = False
+  expected_x = model.synthesis(rounded * inverse).numpy()
+  twin.mixed_quantization = True
+  try:
+    bits, x_hat = twin(_nchw(x), torch.as_tensor(levels),
+                       noise=(_nchw(u_z), _nchw(u_y)))
+    twin.mixed_quantization = False
+    noisy_bits, noisy_x = twin(_nchw(x), torch.as_tensor(levels),
+                               noise=(_nchw(u_z), _nchw(u_y)))
+  finally:
+    twin.mixed_quantization = False
+  np.testing.assert_allclose(_nhwc(x_hat), expected_x, rtol=1e-4, atol=1e-5)
+  # The rate is the noisy one; the reconstruction is not the noisy one.
+  np.testing.assert_array_equal(bits.detach().numpy(),
+                                noisy_bits.detach().numpy())
+  assert np.abs(_nhwc(x_hat) - _nhwc(noisy_x)).max() > 1e-3
+  # Straight through: d(round(s) + loc)/dy = 1, d/dloc = 0.
+  y_t = torch.tensor([[0.2, 1.7, -0.6]], requires_grad=True)
+  loc_t = torch.tensor([[0.1, -0.3, 0.4]], requires_grad=True)
+  twin.mixed_quantization = True
+  try:
+    out = twin.synthesis_input(y_t, None, loc_t)
+  finally:
+    twin.mixed_quantization = False
+  np.testing.assert_allclose(out.detach().numpy(), [[0.1, 1.7, -0.6]],
+                             atol=1e-6)
+  out.sum().backward()
+  np.testing.assert_array_equal(y_t.grad.numpy(), [[1.0, 1.0, 1.0]])
+  np.testing.assert_array_equal(loc_t.grad.numpy(), [[0.0, 0.0, 0.0]])
+
+
 def test_gradients_reach_every_variable(pair):
   _, twin = pair
   x = torch.rand(4, 3, 64, 64, generator=torch.Generator().manual_seed(0))

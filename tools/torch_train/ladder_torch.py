@@ -15,7 +15,9 @@ the CPU, that both compute the same transforms and likelihoods.
     python ladder_torch.py --data DIR --init start.npz --out trained.npz \\
         --steps 20000 --batch-size 16 --patch-size 256
 
-Training is that of ``tensorcoder train``: uniform noise on y and z, the
+Training is that of ``tensorcoder train``: uniform noise on y and z (with
+``--quantization mixed`` the synthesis sees round(y - loc) + loc instead of
+the noisy y, with a straight-through gradient), the
 rate from the noisy priors (NoisyNormal at the hyper-synthesised location
 and scale index, NoisyDeepFactorized for z), loss ``bpp + λ_level * MSE``
 (MSE on the 0..255 scale), patch ``i`` of step ``s`` at level
@@ -179,6 +181,8 @@ class Ladder(torch.nn.Module):
         np.kron(real_dft_basis(3), real_dft_basis(3)), dtype=torch.float32))
     self.register_buffer("basis5", torch.tensor(
         np.kron(real_dft_basis(5), real_dft_basis(5)), dtype=torch.float32))
+    # ``train --quantization mixed``: the synthesis trains on rounded latents.
+    self.mixed_quantization = False
 
   def variable_shapes(self) -> list:
     """(name, shape) of every variable, in ``model.weights`` order."""
@@ -283,8 +287,18 @@ class Ladder(torch.nn.Module):
     log_prob = self.y_log_prob(y_tilde - loc, index).sum(dim=(1, 2, 3)) + (
         self.z_log_prob(z_tilde).sum(dim=(1, 2, 3)))
     bits = log_prob / -math.log(2.0)
-    x_hat = self.transform("synthesis", y_tilde * inverse).float()
+    x_hat = self.transform("synthesis", self.synthesis_input(
+        y, y_tilde, loc) * inverse).float()
     return bits, x_hat
+
+  def synthesis_input(self, y, y_tilde, loc):
+    """What the synthesis sees of y in training: ``y_tilde``, or with
+    ``mixed_quantization`` ``round(y - loc) + loc`` with a straight-through
+    gradient (``HyperpriorCodec._synthesis_input``; none reaches loc)."""
+    if not self.mixed_quantization:
+      return y_tilde
+    shifted = y - loc
+    return shifted + (torch.round(shifted) - shifted).detach() + loc
 
   def loss(self, images, levels):
     bits, x_hat = self(images, levels)
@@ -350,6 +364,10 @@ def main() -> None:
   parser.add_argument("--seed", type=int, default=1)
   parser.add_argument("--bf16", action="store_true",
                       help="transforms under torch.autocast(bfloat16)")
+  parser.add_argument("--quantization", choices=("noise", "mixed"),
+                      default="noise",
+                      help="mixed: the synthesis trains on the rounded "
+                      "latents, the rate on noise (tensorcoder train's flag)")
   args = parser.parse_args()
 
   device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -362,6 +380,7 @@ def main() -> None:
   # (start_weights.py) under the repository root, two folders up.
   model.load_arrays(start_weights.arrays(saved, os.path.join(
       os.path.dirname(os.path.abspath(__file__)), "..", "..")))
+  model.mixed_quantization = args.quantization == "mixed"
   model.to(device)
   optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate)
   exclude = set(args.exclude if args.exclude is not None else
