@@ -33,6 +33,9 @@ CASES = (
     ("ladder-v2_q1", "ladder-v2", 1),
     ("ladder-v2_q5", "ladder-v2", 5),
     ("ladder-v2_q8", "ladder-v2", 8),
+    ("ladder-v3_q1", "ladder-v3", 1),
+    ("ladder-v3_q5", "ladder-v3", 5),
+    ("ladder-v3_q8", "ladder-v3", 8),
 )
 
 
