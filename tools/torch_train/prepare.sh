@@ -17,8 +17,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 RUN="${1:-/work/runs/ladder-v2/model}"
 START="${START:-shipped}"
-SHIPPED="${SHIPPED:-python/tensorcoder/image_codec/default_model/ladder-v2.keras}"
-SHIPPED_STEP="${SHIPPED_STEP:-52000}"  # default_model/README.md
+SHIPPED="${SHIPPED:-python/tensorcoder/image_codec/default_model/ladder-v3.keras}"
+SHIPPED_STEP="${SHIPPED_STEP:-66500}"  # default_model/README.md (ladder-v2 52000 + 14500)
 DATA="${DATA:-$ROOT/../shared/datasets/bsds500}"
 cd "$ROOT"
 grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
@@ -64,7 +64,7 @@ du -sh .gpu
 cat <<'CMD'
 device command (carry [".gpu"]; the shipped model was trained past its
 learning-rate drop, so keep the rate low):
-  PYTHONUNBUFFERED=1 python3 tools/torch_train/ladder_torch.py --data .gpu/bsds500 --init .gpu/start.npz --out $OUT/trained.npz --steps 1000000 --seconds 480 --batch-size 16 --patch-size 256 --learning-rate 3e-5
+  PYTHONUNBUFFERED=1 python3 tools/torch_train/ladder_torch.py --data .gpu/bsds500 --init .gpu/start.npz --out $OUT/trained.npz --steps 1000000 --seconds 480 --batch-size 16 --patch-size 256 --learning-rate 3e-5 --quantization mixed
 then here:
   PYTHONPATH=<pytree> .venv/bin/python tools/torch_train/convert.py import <files_at>/trained.npz ladder.keras
 CMD
