@@ -122,10 +122,12 @@ def test_bfloat16_weights_round_only_large_float_arrays(model_file, tmp_path):
 
 
 def test_the_shipped_model_compacts_losslessly(tmp_path):
+  # The shipped files are stored compacted already: compacting again keeps
+  # every bit and the size (the saving itself: test_lossless_keeps_every_bit).
   _, source = codec.model_path("hyperprior-v1")
   target = str(tmp_path / "hyperprior-v1.keras")
   before, after = compact_model.compact_model(source, target)
-  assert after < 0.95 * before
+  assert after <= 1.01 * before
   a, b = weights_in_order(load(source)), weights_in_order(load(target))
   assert all(np.array_equal(v.view(np.uint8), b[k].view(np.uint8))
              for k, v in a.items())
