@@ -74,12 +74,11 @@ def compact_model(source: str, target: str,
   except zipfile.BadZipFile as error:
     raise ValueError(f"{source}: not a .keras model file ({error})") from error
   with archive:
-    names = archive.namelist()
-    if WEIGHTS not in names:
+    if WEIGHTS not in archive.namelist():
       raise ValueError(f"{source}: not a .keras model file (no {WEIGHTS})")
     members = [(info, archive.read(info)) for info in archive.infolist()]
+  raw = next(data for info, data in members if info.filename == WEIGHTS)
   weights = io.BytesIO()
-  raw = dict((info.filename, data) for info, data in members)[WEIGHTS]
   with h5py.File(io.BytesIO(raw), "r") as old, \
       h5py.File(weights, "w") as new:
     _copy_group(old, new, bfloat16_weights)
