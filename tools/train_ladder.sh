@@ -23,6 +23,11 @@
 # (add QUANT=mixed to train the synthesis on rounded latents)
 # (train --start-from: the shipped weights, a new optimizer and step 0; the
 # six trained levels' gains are taken from the eight-level file as they are).
+# ladder-v4 (default_model/README.md) was trained on all eight levels:
+#   START=ladder-v3 LR=1e-4 STEPS=17000 QUANT=mixed \
+#     LMBDAS="0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.025 0.0483" \
+#     tools/train_ladder.sh /work/runs/ladder-v4
+# and a run of that ladder saves the eight-level model itself at its end.
 # START is ignored once RUN_DIR/model has a backup: the run resumes.
 #
 # Two tries at step 28500 to train a ladder reaching lower rates (train's

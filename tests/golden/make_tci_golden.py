@@ -36,6 +36,9 @@ CASES = (
     ("ladder-v3_q1", "ladder-v3", 1),
     ("ladder-v3_q5", "ladder-v3", 5),
     ("ladder-v3_q8", "ladder-v3", 8),
+    ("ladder-v4_q1", "ladder-v4", 1),
+    ("ladder-v4_q5", "ladder-v4", 5),
+    ("ladder-v4_q8", "ladder-v4", 8),
 )
 
 
