@@ -54,6 +54,10 @@ START_FROM=()
 QUANT="${QUANT:-noise}"
 # LMBDAS: the trained levels (default the six; the eight of the shipped file,
 # with START=ladder-v3, trains the two extrapolated levels too).
+# PATCH: the training patch size (128 for ladder-v1 to v4); VALIDATE: steps
+# between validation passes.
+PATCH="${PATCH:-128}"
+VALIDATE="${VALIDATE:-2000}"
 read -r -a LADDER <<< "${LMBDAS:-0.0018 0.0035 0.0067 0.013 0.025 0.0483}"
 if [[ -f "$RUN/pid" ]] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null; then
   echo "already running: pid $(cat "$RUN/pid") (log: $RUN/train.log)" >&2
@@ -70,9 +74,9 @@ cd "$RUN"
 TF_CPP_MIN_LOG_LEVEL=3 PYTHONPATH="$RUN/code" setsid nohup nice -n 10 \
   "$ROOT/.venv/bin/python" -m tensorcoder.image_codec.train \
   --data "$DATA" --model-dir "$RUN/model" \
-  --steps "$STEPS" --patch-size 128 --batch-size 8 \
+  --steps "$STEPS" --patch-size "$PATCH" --batch-size 8 \
   --lmbdas "${LADDER[@]}" \
-  --learning-rate "$LR" --checkpoint-every 500 --validate-every 2000 \
+  --learning-rate "$LR" --checkpoint-every 500 --validate-every "$VALIDATE" \
   --num-filters 128 --num-latents 192 --num-hyper-filters 128 --seed 1 \
   --precision mixed_bfloat16 --quantization "$QUANT" "${START_FROM[@]}" \
   > "$RUN/train.log" 2>&1 &

@@ -4,7 +4,18 @@
 # .gpu/bsds500, as many as fit beside the rest of the working tree under the
 # 64 MiB a device call carries; .gpu/ is kept out of git (.git/info/exclude).
 #
-#   tools/torch_train/prepare.sh [RUN_MODEL_DIR]   (default /work/runs/ladder-v2/model)
+#   tools/torch_train/prepare.sh [RUN_MODEL_DIR]   (default /work/runs/ladder-v4/model)
+#
+# RUN_MODEL_DIR is any training run of the start's ladder (its config gives
+# the levels and the validation split), e.g. one started with
+# `tensorcoder train --start-from ladder-v4 --lmbdas <its eight> ...`.
+#
+# The shipped models other than SHIPPED do not go to the device, and with
+# them in the tree only a few photographs fit: by default (KEEP_OUT=1) this
+# script deletes them from the working tree (they are committed; nothing is
+# lost) and prints the command that brings them back,
+#   git checkout -- python/tensorcoder/image_codec/default_model
+# to run after the device calls. KEEP_OUT=0 leaves them.
 #
 # START=shipped (the default): the default model shipped in the package
 # (SHIPPED, at step SHIPPED_STEP), as references into its file, which
@@ -15,14 +26,30 @@
 # Then run on the device (carry: [".gpu"]) the command this script prints.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-RUN="${1:-/work/runs/ladder-v2/model}"
+RUN="${1:-/work/runs/ladder-v4/model}"
 START="${START:-shipped}"
-SHIPPED="${SHIPPED:-python/tensorcoder/image_codec/default_model/ladder-v3.keras}"
-SHIPPED_STEP="${SHIPPED_STEP:-66500}"  # default_model/README.md (ladder-v2 52000 + 14500)
+SHIPPED="${SHIPPED:-python/tensorcoder/image_codec/default_model/ladder-v4.keras}"
+# default_model/README.md: ladder-v4 is ladder-v2's 52000 steps, ladder-v3's
+# 14500 and its own 17000 (ladder-v3: SHIPPED_STEP=66500).
+SHIPPED_STEP="${SHIPPED_STEP:-83500}"
+KEEP_OUT="${KEEP_OUT:-1}"
+MODELS=python/tensorcoder/image_codec/default_model
 DATA="${DATA:-$ROOT/../shared/datasets/bsds500}"
 cd "$ROOT"
 grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
 rm -rf .gpu && mkdir -p .gpu
+if [[ "$KEEP_OUT" == 1 ]]; then
+  # Only a committed, unmodified model file may be deleted: git brings it
+  # back. The start must stay (export-refs points into it).
+  for f in "$MODELS"/*.keras; do
+    [[ "$f" -ef "$SHIPPED" ]] && continue
+    if git ls-files --error-unmatch "$f" >/dev/null 2>&1 \
+        && git diff --quiet HEAD -- "$f"; then
+      rm -- "$f"
+      echo "kept out of the device call: $f"
+    fi
+  done
+fi
 TREE="$(tools/pytree.sh "$(mktemp -d)")"
 case "$START" in
   shipped) PYTHONPATH="$TREE" TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python \
@@ -68,3 +95,7 @@ learning-rate drop, so keep the rate low):
 then here:
   PYTHONPATH=<pytree> .venv/bin/python tools/torch_train/convert.py import <files_at>/trained.npz ladder.keras
 CMD
+if [[ "$KEEP_OUT" == 1 ]]; then
+  echo "after the device calls, bring the other models back:"
+  echo "  git checkout -- $MODELS"
+fi
