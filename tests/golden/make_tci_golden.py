@@ -39,6 +39,9 @@ CASES = (
     ("ladder-v4_q1", "ladder-v4", 1),
     ("ladder-v4_q5", "ladder-v4", 5),
     ("ladder-v4_q8", "ladder-v4", 8),
+    ("ladder-v5_q1", "ladder-v5", 1),
+    ("ladder-v5_q5", "ladder-v5", 5),
+    ("ladder-v5_q8", "ladder-v5", 8),
 )
 
 

@@ -4,11 +4,11 @@
 # .gpu/bsds500, as many as fit beside the rest of the working tree under the
 # 64 MiB a device call carries; .gpu/ is kept out of git (.git/info/exclude).
 #
-#   tools/torch_train/prepare.sh [RUN_MODEL_DIR]   (default /work/runs/ladder-v4/model)
+#   tools/torch_train/prepare.sh [RUN_MODEL_DIR]   (default /work/runs/ladder-v5/model)
 #
 # RUN_MODEL_DIR is any training run of the start's ladder (its config gives
 # the levels and the validation split), e.g. one started with
-# `tensorcoder train --start-from ladder-v4 --lmbdas <its eight> ...`.
+# `tensorcoder train --start-from ladder-v5 --lmbdas <its eight> ...`.
 #
 # The shipped models other than SHIPPED do not go to the device, and with
 # them in the tree only a few photographs fit: by default (KEEP_OUT=1) this
@@ -26,12 +26,13 @@
 # Then run on the device (carry: [".gpu"]) the command this script prints.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-RUN="${1:-/work/runs/ladder-v4/model}"
+RUN="${1:-/work/runs/ladder-v5/model}"
 START="${START:-shipped}"
-SHIPPED="${SHIPPED:-python/tensorcoder/image_codec/default_model/ladder-v4.keras}"
-# default_model/README.md: ladder-v4 is ladder-v2's 52000 steps, ladder-v3's
-# 14500 and its own 17000 (ladder-v3: SHIPPED_STEP=66500).
-SHIPPED_STEP="${SHIPPED_STEP:-83500}"
+SHIPPED="${SHIPPED:-python/tensorcoder/image_codec/default_model/ladder-v5.keras}"
+# default_model/README.md: ladder-v5 is ladder-v2's 52000 steps, ladder-v3's
+# 14500, ladder-v4's 17000 and its own 5000 (ladder-v4: SHIPPED_STEP=83500,
+# ladder-v3: 66500).
+SHIPPED_STEP="${SHIPPED_STEP:-88500}"
 KEEP_OUT="${KEEP_OUT:-1}"
 MODELS=python/tensorcoder/image_codec/default_model
 DATA="${DATA:-$ROOT/../shared/datasets/bsds500}"
