@@ -64,6 +64,10 @@ QUANT="${QUANT:-noise}"
 # validation passes.
 PATCH="${PATCH:-256}"
 VALIDATE="${VALIDATE:-2000}"
+# MODULATION=1: train --level-modulation (the transforms' hidden channels
+# scaled and shifted per level; ladder-v6).
+EXTRA=()
+[[ "${MODULATION:-0}" == 1 ]] && EXTRA+=(--level-modulation)
 read -r -a LADDER <<< "${LMBDAS:-0.0018 0.0035 0.0067 0.013 0.025 0.0483}"
 if [[ -f "$RUN/pid" ]] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null; then
   echo "already running: pid $(cat "$RUN/pid") (log: $RUN/train.log)" >&2
@@ -84,7 +88,7 @@ TF_CPP_MIN_LOG_LEVEL=3 PYTHONPATH="$RUN/code" setsid nohup nice -n 10 \
   --lmbdas "${LADDER[@]}" \
   --learning-rate "$LR" --checkpoint-every 500 --validate-every "$VALIDATE" \
   --num-filters 128 --num-latents 192 --num-hyper-filters 128 --seed 1 \
-  --precision mixed_bfloat16 --quantization "$QUANT" "${START_FROM[@]}" \
+  --precision mixed_bfloat16 --quantization "$QUANT" "${START_FROM[@]}" "${EXTRA[@]}" \
   > "$RUN/train.log" 2>&1 &
 echo $! > "$RUN/pid"
 echo "training in the background: pid $(cat "$RUN/pid"), log $RUN/train.log"

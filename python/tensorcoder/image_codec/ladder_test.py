@@ -659,11 +659,113 @@ def test_cli_precision_flag(ladder, tmp_path, capsys):
   assert not os.path.exists(tmp_path / "bad.tci")
 
 
+def test_level_modulation(ladder, tmp_path):
+  """--level-modulation: per-level scales and shifts of the transforms'
+  hidden channels. Started from a model without it, the run starts from the
+  identity (the same bytes at every level); trained, each level's
+  transforms differ, every level decodes exactly (also in tiles), the file
+  reloads with it, and a fractional quality interpolates it."""
+  start = codec.load_model(ladder)
+  base = dict(data=("skimage:astronaut.png",), patch_size=64, batch_size=4,
+              checkpoint_every=2, num_filters=8, num_latents=8,
+              num_hyper_filters=8, validation_images=0, start_from=ladder,
+              lmbdas=LMBDAS, level_modulation=True)
+  quiet = lambda *_: None
+  image = photo(70, 90, seed=21)
+  logs = []
+  same = codec.load_model(train.train(train.TrainConfig(
+      model_dir=str(tmp_path / "same"), steps=0, **base), log=logs.append))
+  assert any("starts as the identity" in line for line in logs)
+  assert same.level_modulation and not start.level_modulation
+  assert len(same.modulation_weights) == 4
+  for weight in same.modulation_weights:
+    assert weight.shape == (4, 3, 8)
+    np.testing.assert_array_equal(weight.numpy(), 0)
+  for quality in range(1, 5):
+    assert (same.compress(image, quality=quality)[0] ==
+            start.compress(image, quality=quality)[0])
+  # Trained: the modulation moves, level by level.
+  path = train.train(train.TrainConfig(
+      model_dir=str(tmp_path / "trained"), steps=8, learning_rate=1e-3,
+      **base), log=quiet)
+  model = codec.load_model(path)
+  assert model.get_config()["level_modulation"] is True
+  for weight in model.modulation_weights:
+    values = weight.numpy()
+    assert np.abs(values).max() > 1e-4
+    assert not np.allclose(values[0], values[1])
+  for quality in range(1, 5):
+    data = codec.compress_array(image, path, quality)
+    decoded = codec.decompress_bytes(data, path)
+    strings, side = model.compress(image, quality=quality)
+    np.testing.assert_array_equal(
+        decoded, model.decompress(strings, image.shape, side,
+                                  quality=quality))
+    # The modulation is per channel: tiles give the same bytes and pixels.
+    tiled, tiled_side = model.compress(image, quality=quality, tile=2)
+    assert tiled == strings and tiled_side == side
+    np.testing.assert_array_equal(
+        decoded, model.decompress(strings, image.shape, side, tile=2,
+                                  quality=quality))
+    # call() (the graph training runs) reconstructs as the decoder.
+    crop = image[:64, :64]
+    strings, side = model.compress(crop, quality=quality)
+    direct = model(tf.constant(crop[None], tf.float32), quality=quality)
+    difference = np.abs(
+        np.clip(np.round(direct.numpy()[0]), 0, 255) - model.decompress(
+            strings, crop.shape, side, quality=quality).astype(np.float64))
+    assert difference.max() <= 1, (quality, difference.max())
+  # Without its modulation the model codes differently: it is used.
+  plain = VariableRateHyperpriorCodec.from_config(
+      dict(model.get_config(), level_modulation=False))
+  plain.build()
+  modulation = {id(w) for w in model.modulation_weights}
+  plain.set_weights([w.numpy() for w in model.weights
+                     if id(w) not in modulation])
+  assert plain.compress(image, quality=4)[0] != model.compress(
+      image, quality=4)[0]
+  # A fractional quality: the scales geometric, the shifts linear.
+  analysis_2, synthesis_2 = model.quality_modulations(2)
+  analysis_3, _ = model.quality_modulations(3)
+  analysis_m, synthesis_m = model.quality_modulations(2.5)
+  for layer in range(3):
+    np.testing.assert_allclose(
+        analysis_m[layer][0].numpy(),
+        np.sqrt(analysis_2[layer][0].numpy() * analysis_3[layer][0].numpy()),
+        rtol=1e-5)
+    np.testing.assert_allclose(
+        analysis_m[layer][1].numpy(),
+        (analysis_2[layer][1].numpy() + analysis_3[layer][1].numpy()) / 2,
+        rtol=1e-5, atol=1e-7)
+  assert synthesis_m is not None and synthesis_2 is not None
+  # A reloaded copy gives the same bytes.
+  copy = str(tmp_path / "copy.keras")
+  model.save(copy)
+  reloaded = keras.models.load_model(copy, compile=False)
+  assert reloaded.compress(image, quality=2)[0] == model.compress(
+      image, quality=2)[0]
+  # Another ladder: the modulation of a level beyond the old ones is the
+  # end level's (interpolated inside, never extrapolated).
+  moved = codec.load_model(train.train(train.TrainConfig(
+      model_dir=str(tmp_path / "moved"), steps=0, **dict(
+          base, start_from=path, lmbdas=LMBDAS[1:] + (0.3,))), log=quiet))
+  for old, new in zip(model.modulation_weights, moved.modulation_weights):
+    np.testing.assert_allclose(new.numpy()[:3], old.numpy()[1:], rtol=1e-6)
+    np.testing.assert_array_equal(new.numpy()[3], old.numpy()[3])
+  # A modulated start needs --level-modulation.
+  folder = tmp_path / "refused"
+  with pytest.raises(ValueError, match="give --level-modulation"):
+    train.train(train.TrainConfig(model_dir=str(folder), steps=2, **dict(
+        base, start_from=path, level_modulation=False)), log=quiet)
+  assert not folder.exists()
+
+
 @pytest.mark.parametrize("flags, message", [
     (["--lmbda", "0.01", "--lmbdas", "0.001", "0.01"], "not both"),
     (["--lmbdas", "0.01", "0.001"], "ascending"),
     (["--lmbdas", "0.01"], "two or more"),
-], ids=["both", "descending", "one"])
+    (["--level-modulation"], "--level-modulation needs --lmbdas"),
+], ids=["both", "descending", "one", "modulation"])
 def test_train_refuses_bad_lambdas(tmp_path, capsys, flags, message):
   directory = tmp_path / "run"
   assert cli.main(["train", "--data", "skimage:astronaut.png", "--model-dir",

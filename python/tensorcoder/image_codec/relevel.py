@@ -90,9 +90,15 @@ def move_gains(old, new, old_lmbdas: Sequence[float],
   ``new_lmbdas``) from ``old`` (ladder ``old_lmbdas``, same transforms): the
   same transforms and priors, each new level's gains by log λ on the old
   ladder (``positions``); with ``optimizer``, also the Adam moments (the
-  gains' interpolated with clipped weights) and the step."""
+  gains' interpolated with clipped weights) and the step. A level-modulated
+  model's modulation moves as the gains, but only interpolated: a level
+  beyond the old ladder gets the modulation of the end level."""
   mapping = positions(old_lmbdas, new_lmbdas)
   gains = {id(old.log_gain), id(old.log_inverse_gain)}
+  modulation = {id(w) for w in getattr(old, "modulation_weights", [])}
+  if len(modulation) != len(getattr(new, "modulation_weights", [])):
+    raise ValueError("one of the two models has level modulation, the "
+                     "other not")
   pairs = list(zip(old.trainable_variables, new.trainable_variables))
   if len(pairs) != len(new.trainable_variables) or len(pairs) != len(
       old.trainable_variables):
@@ -100,8 +106,9 @@ def move_gains(old, new, old_lmbdas: Sequence[float],
   slots = (list(zip(_slots(old), _slots(new))) if optimizer
            else [None] * len(pairs))
   for (source, target), slot in zip(pairs, slots):
-    moved = id(source) in gains
-    target.assign(_rows(source.numpy(), mapping, clip=False) if moved
+    moved = id(source) in gains or id(source) in modulation
+    target.assign(_rows(source.numpy(), mapping,
+                        clip=id(source) in modulation) if moved
                   else source)
     if slot is None:
       continue

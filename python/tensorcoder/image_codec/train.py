@@ -110,6 +110,10 @@ class TrainConfig:
   # as the rate) or "mixed" (y rounded, with a straight-through gradient;
   # the rate keeps the noise): ``HyperpriorCodec.mixed_quantization``.
   quantization: str = "noise"
+  # A variable-rate model's hidden layers scaled and shifted per level
+  # (``VariableRateHyperpriorCodec``'s ``level_modulation``). A run started
+  # from a model without it starts with the identity modulation.
+  level_modulation: bool = False
 
 
 PRECISIONS = ("float32", "mixed_bfloat16")
@@ -461,6 +465,9 @@ def check_start(config: TrainConfig) -> None:
         f"--start-from {name} has "
         + " ".join(f"--{f.replace('_', '-')} {settings.get(f)}"
                    for f in sizes) + "; give the same")
+  if settings.get("level_modulation") and not config.level_modulation:
+    raise ValueError(f"--start-from {name} has level modulation: give "
+                     "--level-modulation")
   if (start_lmbdas is not None and len(start_lmbdas) < 2 and
       not _same_ladder(start_lmbdas, config.lmbdas)):
     raise ValueError(f"--start-from {name} has one level; its gains cannot "
@@ -479,10 +486,24 @@ def _set_start_weights(model, config: TrainConfig,
   name = codec.model_id(config.start_from)
   # The start without its tables: the training model's layout.
   tables = {id(w) for w in start.z_coder.weights + start.y_coder.weights}
-  plain = type(start).from_config(dict(start.get_config(), table_shapes=None))
+  settings = dict(start.get_config(), table_shapes=None)
+  # A start without level modulation gets the identity one (zeros).
+  added = config.level_modulation and not settings.get("level_modulation")
+  if added:
+    settings["level_modulation"] = True
+  plain = type(start).from_config(settings)
   plain.build()
-  plain.set_weights([w.numpy() for w in start.weights
-                     if id(w) not in tables])
+  new = {id(w) for w in plain.modulation_weights} if added else set()
+  targets = [w for w in plain.weights if id(w) not in new]
+  values = [w.numpy() for w in start.weights if id(w) not in tables]
+  if len(targets) != len(values) or any(
+      tuple(t.shape) != v.shape for t, v in zip(targets, values)):
+    raise ValueError(f"--start-from {name}: its weights do not fit the "
+                     "model trained")
+  for target, value in zip(targets, values):
+    target.assign(value)
+  if added:
+    log(f"{name} has no level modulation: it starts as the identity")
   start_lmbdas = getattr(start, "lmbdas", None)
   if start_lmbdas is None or _same_ladder(start_lmbdas, config.lmbdas):
     model.set_weights(plain.get_weights())
@@ -504,8 +525,9 @@ def _codec(config: TrainConfig):
                   transform_dtype=config.precision)
   if config.lmbdas is None:
     return HyperpriorCodec, dict(settings, lmbda=config.lmbda)
-  return VariableRateHyperpriorCodec, dict(settings,
-                                           lmbdas=tuple(config.lmbdas))
+  return VariableRateHyperpriorCodec, dict(
+      settings, lmbdas=tuple(config.lmbdas),
+      level_modulation=config.level_modulation)
 
 
 @contextlib.contextmanager
@@ -756,6 +778,11 @@ def add_arguments(parser) -> None:
                       "rounded as the decoder sees it, straight-through "
                       "gradients; the rate keeps the noise). Default "
                       "%(default)s")
+  parser.add_argument("--level-modulation", action="store_true",
+                      help="with --lmbdas: scale and shift the transforms' "
+                      "hidden channels per quality level (learned), not "
+                      "only y's gains; a run --start-from a model without "
+                      "it starts from the identity")
   parser.add_argument("--validation-images", type=int, default=None,
                       help="images held aside for validation (default: a "
                       "tenth, at most 16)")
@@ -791,7 +818,11 @@ def run(args) -> int:
       validate_every=getattr(args, "validate_every", 1000),
       precision=getattr(args, "precision", TrainConfig.precision),
       start_from=getattr(args, "start_from", None),
-      quantization=getattr(args, "quantization", TrainConfig.quantization))
+      quantization=getattr(args, "quantization", TrainConfig.quantization),
+      level_modulation=getattr(args, "level_modulation", False))
+  if config.level_modulation and config.lmbdas is None:
+    raise ValueError("--level-modulation needs --lmbdas (a variable-rate "
+                     "model)")
   train(config)
   return 0
 

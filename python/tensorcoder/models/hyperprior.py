@@ -399,15 +399,16 @@ class HyperpriorCodec(_Codec):
 
   def _refined(self, padded: tf.Tensor, image_shape, y: tf.Tensor,
                lmbda: float, inverse_gain, steps: int,
-               tile: Optional[int]) -> tuple[tf.Tensor, tf.Tensor]:
+               tile: Optional[int], synthesis=None
+               ) -> tuple[tf.Tensor, tf.Tensor]:
     """``(y, z)`` to code: the analysis transform's, refined for ``steps``
     steps on the image's own pixels (``padded`` cropped to
-    ``image_shape``)."""
+    ``image_shape``) through ``synthesis`` (default ``self.synthesis``)."""
     if steps == 0:
       return y, None
     return refinement.refine_latents(
         self, padded[:, :image_shape[0], :image_shape[1]], y, lmbda, steps,
-        inverse_gain, tile=tile)
+        inverse_gain, tile=tile, synthesis=synthesis)
 
   def _compress_latents(self, y: tf.Tensor, z: Optional[tf.Tensor] = None
                        ) -> tuple[list[bytes], tuple[int, ...]]:

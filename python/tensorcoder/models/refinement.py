@@ -33,7 +33,7 @@ reads the symbols.
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Callable, Optional
 
 import tensorflow as tf
 
@@ -96,8 +96,10 @@ class _Refiner:
   """One image's search; see ``refine_latents``."""
 
   def __init__(self, codec, pixels: tf.Tensor, height: int, width: int,
-               inverse_gain, lmbda: float, tile: int, seed: int):
+               inverse_gain, lmbda: float, tile: int, seed: int,
+               synthesis=None):
     self.codec = codec
+    self.synthesis = synthesis or codec.synthesis
     self.pixels = pixels
     self.height, self.width = height, width
     self.inverse_gain = inverse_gain
@@ -130,7 +132,7 @@ class _Refiner:
           continue  # Padding only.
         with tf.GradientTape() as tape:
           tape.watch(piece)
-          x_hat = tf.cast(self.codec.synthesis(piece), tf.float32)
+          x_hat = tf.cast(self.synthesis(piece), tf.float32)
           x_hat = tf.clip_by_value(x_hat, 0.0, 1.0)
           core = x_hat[:, pixel_rows.start - top * ratio:
                        pixel_rows.stop - top * ratio,
@@ -174,7 +176,8 @@ def refine_latents(codec, image: tf.Tensor, y: tf.Tensor, lmbda: float,
                    steps: int = DEFAULT_STEPS, inverse_gain=1.0,
                    z: Optional[tf.Tensor] = None,
                    tile: Optional[int] = None, seed: int = 0,
-                   learning_rate: float = LEARNING_RATE
+                   learning_rate: float = LEARNING_RATE,
+                   synthesis: Optional[Callable[[tf.Tensor], tf.Tensor]] = None
                    ) -> tuple[tf.Tensor, tf.Tensor]:
   """Latents of one image with a lower rate-distortion cost (module
   docstring).
@@ -195,6 +198,8 @@ def refine_latents(codec, image: tf.Tensor, y: tf.Tensor, lmbda: float,
       ``tiling.DEFAULT_TILE``).
     seed: the key of the annealing noise.
     learning_rate: Adam's.
+    synthesis: the decoder's synthesis transform (default
+      ``codec.synthesis``; a level-modulated model's ``synthesis_at``).
 
   Returns:
     ``(y, z)``, to be coded as the codec codes its latents.
@@ -212,7 +217,7 @@ def refine_latents(codec, image: tf.Tensor, y: tf.Tensor, lmbda: float,
   height, width = int(image.shape[1]), int(image.shape[2])
   refiner = _Refiner(codec, pixels, height, width,
                      tf.cast(inverse_gain, tf.float32), lmbda,
-                     tile or tiling.DEFAULT_TILE, seed)
+                     tile or tiling.DEFAULT_TILE, seed, synthesis)
   variables = [tf.Variable(y), tf.Variable(z)]
   optimizer = _Adam(variables, learning_rate)
 

@@ -105,24 +105,35 @@ def apply_tiled(transform: Callable[[tf.Tensor], tf.Tensor], inputs,
   return output
 
 
-def analyze(codec, images: tf.Tensor, tile: Optional[int] = None) -> tf.Tensor:
+def analyze(codec, images: tf.Tensor, tile: Optional[int] = None,
+            transform: Optional[Callable[[tf.Tensor], tf.Tensor]] = None
+            ) -> tf.Tensor:
   """y of a codec's analysis transform for uint8 images [1, H, W, 3] (sizes
   multiples of ``codec.factor``), in tiles of ``tile`` positions of y: the
   same values as ``codec.analysis`` of the whole image, as float32 (the
-  transform computes in ``codec.transform_dtype``)."""
+  transform computes in ``codec.transform_dtype``). ``transform``: the
+  analysis to apply instead of ``codec.analysis`` (a level's, with the same
+  receptive field)."""
+  transform = transform or codec.analysis
+
   def to_latents(x: tf.Tensor) -> tf.Tensor:
-    return tf.cast(codec.analysis(codec._to_float(x)), tf.float32)  # pylint: disable=protected-access
+    return tf.cast(transform(codec._to_float(x)), tf.float32)  # pylint: disable=protected-access
   return tf.constant(apply_tiled(to_latents, images, codec.ratio, 1,
                                  tile or DEFAULT_TILE, ANALYSIS_MARGIN))
 
 
 def synthesize(codec, y_hat: tf.Tensor, image_shape,
-               tile: Optional[int] = None) -> np.ndarray:
+               tile: Optional[int] = None,
+               transform: Optional[Callable[[tf.Tensor], tf.Tensor]] = None
+               ) -> np.ndarray:
   """The uint8 image [H, W, 3] of ``image_shape`` that a codec's synthesis
-  transform makes of ``y_hat``, in tiles of ``tile`` positions of y."""
+  transform (or ``transform``, one with the same receptive field) makes of
+  ``y_hat``, in tiles of ``tile`` positions of y."""
+  transform = transform or codec.synthesis
+
   def to_pixels(y: tf.Tensor) -> tf.Tensor:
     # Scaled and rounded in float32: bfloat16 cannot hold every level.
-    x_hat = tf.cast(codec.synthesis(y), tf.float32)
+    x_hat = tf.cast(transform(y), tf.float32)
     return tf.cast(tf.round(tf.clip_by_value(x_hat * 255, 0, 255)), tf.uint8)
   pixels = apply_tiled(to_pixels, y_hat, 1, codec.ratio,
                        tile or DEFAULT_TILE, SYNTHESIS_MARGIN)

@@ -19,6 +19,21 @@ Qualities are numbered from 1 (lowest rate, ``lmbdas[0]``) to
 ``num_qualities``. A fractional quality interpolates the gains of its two
 neighbours geometrically (Cui et al.'s continuous rate adaptation); the
 levels trained are the integer ones.
+
+Gains scale y only: the transforms themselves do not know the level, so one
+analysis transform must serve a 0.1 bpp and a 1 bpp encoding alike. With
+``level_modulation`` the hidden layers learn per level too, as in the
+conditional autoencoder of Choi, El-Khamy and Lee, "Variable rate deep image
+compression with a conditional autoencoder" (ICCV 2019), here reduced to its
+cheapest form: after each of the first three (I)GDN layers of the analysis
+and synthesis transforms, the channels are scaled and shifted by the level's
+own factors, ``h * exp(K * a[q]) + K * b[q]``. ``a`` and ``b`` start at 0
+(an identity: a model started from one without modulation computes what it
+did) and ``K = MODULATION_RATE`` lets them move that many times faster than
+the optimizer's learning rate moves the convolutions. A fractional quality
+interpolates ``a`` and ``b`` linearly (the scales geometrically, as the
+gains). The modulation is per channel and position-independent, so tiled
+transforms stay exact; it costs nothing measurable.
 """
 
 from __future__ import annotations
@@ -38,6 +53,13 @@ from tensorcoder.models.hyperprior import HyperpriorCodec
 # on photographs for a well-trained hyperprior.
 DEFAULT_LMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483)
 
+# How many times faster than the convolutions the level modulation learns
+# (module docstring).
+MODULATION_RATE = 10.0
+# The hidden layers modulated: the first three of each main transform (the
+# fourth makes y or the pixels).
+MODULATED_LAYERS = 3
+
 
 @keras.saving.register_keras_serializable(package="tensorcoder")
 class VariableRateHyperpriorCodec(HyperpriorCodec):
@@ -48,12 +70,16 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
       (quality 1 is ``lmbdas[0]``).
     default_quality: the level ``compress`` uses when none is given (default:
       the middle one, rounded up).
+    level_modulation: scale and shift the main transforms' hidden channels
+      per level (module docstring); False (the models before ladder-v6):
+      the gains alone.
     num_filters, num_latents, num_hyper_filters, num_scales, scale_min,
       scale_max, table_shapes: as in ``HyperpriorCodec``.
   """
 
   def __init__(self, lmbdas: Sequence[float] = DEFAULT_LMBDAS,
-               default_quality: Optional[int] = None, **kwargs):
+               default_quality: Optional[int] = None,
+               level_modulation: bool = False, **kwargs):
     lmbdas = tuple(float(l) for l in lmbdas)
     if len(lmbdas) < 1 or any(l <= 0 for l in lmbdas) or any(
         b <= a for a, b in zip(lmbdas, lmbdas[1:])):
@@ -77,6 +103,14 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
     self.log_inverse_gain = self.add_weight(
         name="log_inverse_gain", shape=start.shape,
         initializer=keras.initializers.Constant(-start.astype(np.float32)))
+    self.level_modulation = bool(level_modulation)
+    # [Q, MODULATED_LAYERS, num_filters] each; zeros: the identity.
+    shape = (len(lmbdas), MODULATED_LAYERS, self.num_filters)
+    self.modulation_weights = [
+        self.add_weight(name=name, shape=shape, initializer="zeros")
+        for name in ("analysis_log_scale", "analysis_shift",
+                     "synthesis_log_scale", "synthesis_shift")
+    ] if self.level_modulation else []
 
   @property
   def num_qualities(self) -> int:
@@ -87,6 +121,8 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
     del config["lmbda"]
     config.update(lmbdas=list(self.lmbdas),
                   default_quality=self.default_quality)
+    if self.level_modulation:
+      config.update(level_modulation=True)
     return config
 
   def check_quality(self, quality) -> float:
@@ -123,23 +159,87 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
     inverse = tf.gather(tf.exp(self.log_inverse_gain), levels)[:, None, None, :]
     return gain, inverse
 
+  def _modulations(self, rows: Sequence[tf.Tensor]):
+    """``(analysis, synthesis)`` modulations, each a list of
+    ``(scale, shift)`` per modulated layer, from the modulation weights'
+    rows ``rows`` (one tensor [..., MODULATED_LAYERS, F] per weight, the
+    level's or levels'); ``(None, None)`` without modulation."""
+    if not self.level_modulation:
+      return None, None
+    a_scale, a_shift, s_scale, s_shift = (
+        tf.cast(r, tf.float32) * MODULATION_RATE for r in rows)
+
+    def layers(log_scale, shift):
+      return [(tf.exp(log_scale[..., i, :]), shift[..., i, :])
+              for i in range(MODULATED_LAYERS)]
+
+    return layers(a_scale, a_shift), layers(s_scale, s_shift)
+
+  def _level_modulations(self, levels: tf.Tensor):
+    """Per-example modulations ([B, 1, 1, F] factors) of levels [B]."""
+    return self._modulations([
+        tf.gather(w, levels)[:, None, None] for w in self.modulation_weights])
+
+  def quality_modulations(self, quality):
+    """The modulations of a (possibly fractional) quality ([F] factors),
+    the levels' interpolated; ``(None, None)`` without modulation."""
+    low, high, weight = self._neighbours(quality)
+    return self._modulations([(1 - weight) * w[low] + weight * w[high]
+                              for w in self.modulation_weights])
+
+  @staticmethod
+  def _modulated(transform, inputs: tf.Tensor, modulation) -> tf.Tensor:
+    """``transform`` (a main transform) of ``inputs``, its first hidden
+    layers' outputs scaled and shifted by ``modulation`` (None: plain)."""
+    if modulation is None:
+      return transform(inputs)
+    outputs = inputs
+    for i, layer in enumerate(transform.layers):
+      outputs = layer(outputs)
+      if i < len(modulation):
+        scale, shift = modulation[i]
+        outputs = (outputs * tf.cast(scale, outputs.dtype) +
+                   tf.cast(shift, outputs.dtype))
+    return outputs
+
+  def analysis_at(self, quality):
+    """The analysis transform (a function of float images) of ``quality``:
+    ``analysis`` itself without level modulation."""
+    modulation, _ = self.quality_modulations(quality)
+    if modulation is None:
+      return self.analysis
+    return lambda x: self._modulated(self.analysis, x, modulation)
+
+  def synthesis_at(self, quality):
+    """The synthesis transform (a function of y) of ``quality``:
+    ``synthesis`` itself without level modulation."""
+    _, modulation = self.quality_modulations(quality)
+    if modulation is None:
+      return self.synthesis
+    return lambda y: self._modulated(self.synthesis, y, modulation)
+
   def _forward(self, x: tf.Tensor, training: bool, levels=None):
     """Reconstruction and bits per example [B] at ``levels`` [B] (default:
     every example at the default quality)."""
     if levels is None:
       levels = tf.fill(tf.shape(x)[:1], self.default_quality - 1)
-    return self._gained(x, *self._level_gains(levels), training)
+    return self._gained(x, *self._level_gains(levels), training,
+                        self._level_modulations(levels))
 
-  def _gained(self, x: tf.Tensor, gain, inverse, training: bool):
+  def _gained(self, x: tf.Tensor, gain, inverse, training: bool,
+              modulations=(None, None)):
     """Reconstruction and bits per example of ``x`` with ``gain`` and
-    ``inverse`` gain (broadcast against y)."""
+    ``inverse`` gain (broadcast against y) and the transforms'
+    ``modulations`` (``_modulations``)."""
     # Gains in float32 also under a mixed-precision policy.
-    y = tf.cast(self.analysis(x), tf.float32) * gain
+    y = tf.cast(self._modulated(self.analysis, x, modulations[0]),
+                tf.float32) * gain
     z_tilde, z_bits = self.z_model(self.hyper_analysis(y), training=training)
     loc, index = self._hyper(z_tilde)
     y_tilde, y_bits = self.y_model(y, index, loc=loc, training=training)
     y_hat = self._synthesis_input(y, y_tilde, loc, training)
-    return self.synthesis(y_hat * inverse), y_bits + z_bits
+    return (self._modulated(self.synthesis, y_hat * inverse, modulations[1]),
+            y_bits + z_bits)
 
   def training_levels(self, batch_size) -> tf.Tensor:
     """The levels [B] of this replica's patches at the current step:
@@ -186,9 +286,10 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
   def call(self, images, training=False, quality=None):
     """Reconstruction of uint8-range images at ``quality`` (default: the
     default quality)."""
-    gain, inverse = self.gains(self.default_quality if quality is None
-                               else quality)
-    x_hat, _ = self._gained(self._to_float(images), gain, inverse, training)
+    quality = self.default_quality if quality is None else quality
+    gain, inverse = self.gains(quality)
+    x_hat, _ = self._gained(self._to_float(images), gain, inverse, training,
+                            self.quality_modulations(quality))
     return tf.cast(x_hat, tf.float32) * 255.0
 
   # -- compression -----------------------------------------------------------
@@ -202,10 +303,11 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
     quality = self.default_quality if quality is None else quality
     gain, inverse = self.gains(quality)
     padded = self._pad(tf.convert_to_tensor(image)[None])
-    y = tiling.analyze(self, padded, tile) * gain
+    y = tiling.analyze(self, padded, tile,
+                       transform=self.analysis_at(quality)) * gain
     return self._compress_latents(*self._refined(
         padded, np.shape(image), y, self.level_lmbda(quality), inverse,
-        refine, tile))
+        refine, tile, synthesis=self.synthesis_at(quality)))
 
   def level_lmbda(self, quality) -> float:
     """The λ of a (possibly fractional) quality: the levels' λ,
@@ -218,8 +320,9 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
                  tile: Optional[int] = None, quality=None) -> np.ndarray:
     """Decodes ``compress``'s strings made at ``quality`` (default:
     ``default_quality``) into a uint8 image of ``image_shape``."""
-    _, inverse = self.gains(self.default_quality if quality is None
-                            else quality)
+    quality = self.default_quality if quality is None else quality
+    _, inverse = self.gains(quality)
     self.check_header(strings, image_shape, z_shape)
     y_hat, _, _ = self.decode_latents(strings, z_shape)
-    return tiling.synthesize(self, y_hat * inverse, image_shape, tile)
+    return tiling.synthesize(self, y_hat * inverse, image_shape, tile,
+                             transform=self.synthesis_at(quality))
