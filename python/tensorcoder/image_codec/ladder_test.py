@@ -724,6 +724,18 @@ def test_level_modulation(ladder, tmp_path):
                      if id(w) not in modulation])
   assert plain.compress(image, quality=4)[0] != model.compress(
       image, quality=4)[0]
+  # The latent search (--refine) goes through the level's synthesis.
+  from tensorcoder.models import refinement  # pylint: disable=g-import-not-at-top
+  crop = tf.constant(image[None, :64, :64])
+  gain, inverse = model.gains(2)
+  y = tf.cast(model.analysis_at(2)(model._to_float(crop)), tf.float32) * gain  # pylint: disable=protected-access
+  searched = [refinement.refine_latents(
+      model, crop, y, model.level_lmbda(2), 3, inverse, synthesis=synthesis)[0]
+              for synthesis in (model.synthesis_at(2), None)]
+  assert not np.allclose(searched[0].numpy(), searched[1].numpy())
+  strings, side = model.compress(image, quality=2, refine=3)
+  assert model.decompress(strings, image.shape, side,
+                          quality=2).shape == image.shape
   # A fractional quality: the scales geometric, the shifts linear.
   analysis_2, synthesis_2 = model.quality_modulations(2)
   analysis_3, _ = model.quality_modulations(3)
