@@ -32,6 +32,10 @@
   ``--quantization mixed`` the synthesis transform trains on y rounded as
   the decoder will see it (straight-through gradients) instead of on the
   noisy y (Minnen and Singh, ICIP 2020).
+* Level modulation: with ``--lmbdas``, ``--level-modulation`` gives the
+  model per-level scales and shifts of its transforms' hidden channels
+  (``VariableRateHyperpriorCodec``'s ``level_modulation``), learned with the
+  rest; a run started from a model without them starts from the identity.
 * Fine-tuning: ``--start-from MODEL`` (a ``.keras`` file or a shipped
   model id, e.g. the default ``ladder-v5``) starts a new run from that
   model's weights instead of random ones, with a new optimizer; the
