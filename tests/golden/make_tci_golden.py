@@ -42,6 +42,9 @@ CASES = (
     ("ladder-v5_q1", "ladder-v5", 1),
     ("ladder-v5_q5", "ladder-v5", 5),
     ("ladder-v5_q8", "ladder-v5", 8),
+    ("ladder-v6_q1", "ladder-v6", 1),
+    ("ladder-v6_q5", "ladder-v6", 5),
+    ("ladder-v6_q8", "ladder-v6", 8),
 )
 
 
