@@ -32,6 +32,11 @@
 #   START=ladder-v4 LR=3e-5 STEPS=5000 QUANT=mixed PATCH=256 VALIDATE=1000 \
 #     LMBDAS="0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.025 0.0483" \
 #     tools/train_ladder.sh /work/runs/ladder-v5
+# ladder-v6: from ladder-v5 with the level modulation (MODULATION=1):
+#   START=ladder-v5 LR=3e-5 STEPS=4500 QUANT=mixed PATCH=256 VALIDATE=1500 \
+#     MODULATION=1 \
+#     LMBDAS="0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.025 0.0483" \
+#     tools/train_ladder.sh /work/runs/ladder-v6
 # START is ignored once RUN_DIR/model has a backup: the run resumes.
 #
 # Two tries at step 28500 to train a ladder reaching lower rates (train's
