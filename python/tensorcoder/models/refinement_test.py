@@ -119,9 +119,12 @@ def test_refinement_lowers_the_cost_of_the_bytes(crop, quality):
   model = codec.load_model()
   lmbda = model.lmbdas[quality - 1]
   plain = codec.compress_array(crop, quality=quality)
-  refined = codec.compress_array(crop, quality=quality, refine=40)
+  # 100 steps: ladder-v6's level-modulated encoder leaves less to find at
+  # the low levels (at level 2 here 1.5 % of the cost after 40 steps, 4.3 %
+  # after 100; ladder-v5: 3.5 % and 5.9 %).
+  refined = codec.compress_array(crop, quality=quality, refine=100)
   assert refined != plain
-  assert codec.compress_array(crop, quality=quality, refine=40) == refined
+  assert codec.compress_array(crop, quality=quality, refine=100) == refined
   assert _cost(crop, refined, lmbda) < 0.97 * _cost(crop, plain, lmbda)
 
 
