@@ -279,6 +279,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> str:
 
   if config.lmbdas is not None:
     _check_lmbdas(config.lmbdas)
+  elif config.level_modulation:
+    raise ValueError("--level-modulation needs --lmbdas (a variable-rate "
+                     "model)")
   if config.steps < 0 or config.batch_size < 1 or config.patch_size < 64:
     raise ValueError("need steps >= 0, batch_size >= 1, patch_size >= 64")
   if config.checkpoint_every < 1 or config.validate_every < 1:
@@ -824,9 +827,6 @@ def run(args) -> int:
       start_from=getattr(args, "start_from", None),
       quantization=getattr(args, "quantization", TrainConfig.quantization),
       level_modulation=getattr(args, "level_modulation", False))
-  if config.level_modulation and config.lmbdas is None:
-    raise ValueError("--level-modulation needs --lmbdas (a variable-rate "
-                     "model)")
   train(config)
   return 0
 

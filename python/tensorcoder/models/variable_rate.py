@@ -202,21 +202,24 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
                    tf.cast(shift, outputs.dtype))
     return outputs
 
+  def _transform_with(self, transform, modulation):
+    """``transform`` as a function of its input, modulated by
+    ``modulation`` (None: ``transform`` itself)."""
+    if modulation is None:
+      return transform
+    return lambda inputs: self._modulated(transform, inputs, modulation)
+
   def analysis_at(self, quality):
     """The analysis transform (a function of float images) of ``quality``:
     ``analysis`` itself without level modulation."""
-    modulation, _ = self.quality_modulations(quality)
-    if modulation is None:
-      return self.analysis
-    return lambda x: self._modulated(self.analysis, x, modulation)
+    return self._transform_with(self.analysis,
+                                self.quality_modulations(quality)[0])
 
   def synthesis_at(self, quality):
     """The synthesis transform (a function of y) of ``quality``:
     ``synthesis`` itself without level modulation."""
-    _, modulation = self.quality_modulations(quality)
-    if modulation is None:
-      return self.synthesis
-    return lambda y: self._modulated(self.synthesis, y, modulation)
+    return self._transform_with(self.synthesis,
+                                self.quality_modulations(quality)[1])
 
   def _forward(self, x: tf.Tensor, training: bool, levels=None):
     """Reconstruction and bits per example [B] at ``levels`` [B] (default:
