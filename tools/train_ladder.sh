@@ -73,6 +73,10 @@ VALIDATE="${VALIDATE:-2000}"
 # scaled and shifted per level; ladder-v6).
 EXTRA=()
 [[ "${MODULATION:-0}" == 1 ]] && EXTRA+=(--level-modulation)
+# TRAINABLE=encoder: train --trainable encoder (the decoder stays START's).
+[[ -n "${TRAINABLE:-}" ]] && EXTRA+=(--trainable "$TRAINABLE")
+# BLOCKS=N: train --analysis-blocks N (residual blocks in the encoder).
+[[ -n "${BLOCKS:-}" ]] && EXTRA+=(--analysis-blocks "$BLOCKS")
 read -r -a LADDER <<< "${LMBDAS:-0.0018 0.0035 0.0067 0.013 0.025 0.0483}"
 if [[ -f "$RUN/pid" ]] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null; then
   echo "already running: pid $(cat "$RUN/pid") (log: $RUN/train.log)" >&2

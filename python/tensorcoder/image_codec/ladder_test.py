@@ -772,12 +772,85 @@ def test_level_modulation(ladder, tmp_path):
   assert not folder.exists()
 
 
+def test_encoder_only_training_with_analysis_blocks(ladder, tmp_path):
+  """--analysis-blocks with --trainable encoder: residual blocks added to
+  the start's analysis begin as the identity (the same bytes); training
+  moves only the encoder's weights, so the decoder, its tables and the
+  pixels decoded from any string stay the start's; tiled analysis reaches
+  as far as the blocks; mismatched or start-less settings are refused."""
+  start = codec.load_model(ladder)
+  base = dict(data=("skimage:astronaut.png",), patch_size=64, batch_size=4,
+              checkpoint_every=3, num_filters=8, num_latents=8,
+              num_hyper_filters=8, validation_images=0, start_from=ladder,
+              lmbdas=LMBDAS, analysis_blocks=1, trainable="encoder")
+  quiet = lambda *_: None
+  image = photo(70, 90, seed=22)
+  logs = []
+  same = codec.load_model(train.train(train.TrainConfig(
+      model_dir=str(tmp_path / "same"), steps=0, **base), log=logs.append))
+  assert any("the 1 added start as the identity" in line for line in logs)
+  assert same.analysis_blocks == 1 and same.analysis_margin == 3
+  assert same.get_config()["analysis_blocks"] == 1
+  assert "analysis_blocks" not in start.get_config()
+  for quality in range(1, 5):
+    assert (same.compress(image, quality=quality)[0] ==
+            start.compress(image, quality=quality)[0])
+  run = str(tmp_path / "trained")
+  path = train.train(train.TrainConfig(
+      model_dir=run, steps=6, learning_rate=1e-3, **base), log=quiet)
+  model = codec.load_model(path)
+  encoder = {id(w) for w in model.encoder_weights()}
+  decoder = [w for w in model.weights if id(w) not in encoder]
+  start_encoder = {id(w) for w in start.encoder_weights()}
+  start_decoder = [w for w in start.weights if id(w) not in start_encoder]
+  # The decoder (transforms, priors, inverse gains, tables) is the start's,
+  # bit for bit; the encoder moved, the blocks included.
+  assert len(decoder) == len(start_decoder) > 0
+  for a, b in zip(decoder, start_decoder):
+    assert a.shape == b.shape
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+  blocks = [layer for layer in model.analysis.layers
+            if isinstance(layer, keras.layers.Layer) and
+            type(layer).__name__ == "ResidualBlock"]
+  assert len(blocks) == 1
+  assert np.abs(blocks[0].conv_b.kernel.numpy()).max() > 1e-4
+  assert not np.array_equal(model.log_gain.numpy(), start.log_gain.numpy())
+  assert not np.array_equal(model.analysis.weights[0].numpy(),
+                            start.analysis.weights[0].numpy())
+  for quality in range(1, 5):
+    strings, side = model.compress(image, quality=quality)
+    assert strings != start.compress(image, quality=quality)[0]
+    decoded = model.decompress(strings, image.shape, side, quality=quality)
+    np.testing.assert_array_equal(decoded, start.decompress(
+        strings, image.shape, side, quality=quality))
+    # Tiles as small as the blocks' reach allows: the same bytes.
+    assert model.compress(image, quality=quality, tile=1) == (strings, side)
+  # The backup exports as the same model (the frozen weights included).
+  exported = str(tmp_path / "exported.keras")
+  assert train.export_backup(run, exported) == 6
+  for a, b in zip(codec.load_model(exported).weights, model.weights):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+  for changes, message in [
+      (dict(start_from=None), "--trainable encoder needs --start-from"),
+      (dict(start_from=path, analysis_blocks=2),
+       "has --analysis-blocks 1: give the same"),
+      (dict(analysis_blocks=-1), "--analysis-blocks must be >= 0"),
+      (dict(trainable="decoder"), "--trainable must be one of all, encoder"),
+  ]:
+    folder = tmp_path / "refused"
+    with pytest.raises(ValueError, match=message):
+      train.train(train.TrainConfig(model_dir=str(folder), steps=2,
+                                    **dict(base, **changes)), log=quiet)
+    assert not folder.exists()
+
+
 @pytest.mark.parametrize("flags, message", [
     (["--lmbda", "0.01", "--lmbdas", "0.001", "0.01"], "not both"),
     (["--lmbdas", "0.01", "0.001"], "ascending"),
     (["--lmbdas", "0.01"], "two or more"),
     (["--level-modulation"], "--level-modulation needs --lmbdas"),
-], ids=["both", "descending", "one", "modulation"])
+    (["--trainable", "encoder"], "--trainable encoder needs --start-from"),
+], ids=["both", "descending", "one", "modulation", "encoder"])
 def test_train_refuses_bad_lambdas(tmp_path, capsys, flags, message):
   directory = tmp_path / "run"
   assert cli.main(["train", "--data", "skimage:astronaut.png", "--model-dir",

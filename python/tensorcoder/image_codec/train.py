@@ -118,10 +118,20 @@ class TrainConfig:
   # (``VariableRateHyperpriorCodec``'s ``level_modulation``). A run started
   # from a model without it starts with the identity modulation.
   level_modulation: bool = False
+  # What trains: "all" the weights, or the "encoder" only (the analysis and
+  # hyper-analysis transforms, and a variable-rate model's gains and analysis
+  # modulation): the decoder, its priors and so its range-coding tables stay
+  # those of ``start_from`` (``HyperpriorCodec.encoder_weights``).
+  trainable: str = "all"
+  # Residual blocks in the analysis transform (``HyperpriorCodec``'s
+  # ``analysis_blocks``). A run started from a model with fewer (none)
+  # starts with the blocks it adds as the identity.
+  analysis_blocks: int = 0
 
 
 PRECISIONS = ("float32", "mixed_bfloat16")
 QUANTIZATIONS = ("noise", "mixed")
+TRAINABLE = ("all", "encoder")
 
 
 def learning_rate_schedule(learning_rate: float, steps: int):
@@ -289,6 +299,16 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> str:
   if config.quantization not in QUANTIZATIONS:
     raise ValueError(f"--quantization must be one of "
                      f"{', '.join(QUANTIZATIONS)}, got {config.quantization!r}")
+  if config.trainable not in TRAINABLE:
+    raise ValueError(f"--trainable must be one of {', '.join(TRAINABLE)}, "
+                     f"got {config.trainable!r}")
+  if (config.trainable == "encoder" and config.start_from is None and
+      not _has_backup(config.model_dir)):
+    raise ValueError("--trainable encoder needs --start-from (a trained "
+                     "model whose decoder stays as it is)")
+  if config.analysis_blocks < 0:
+    raise ValueError(f"--analysis-blocks must be >= 0, got "
+                     f"{config.analysis_blocks}")
   if config.precision not in PRECISIONS:
     raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, "
                      f"got {config.precision!r}")
@@ -472,6 +492,10 @@ def check_start(config: TrainConfig) -> None:
         f"--start-from {name} has "
         + " ".join(f"--{f.replace('_', '-')} {settings.get(f)}"
                    for f in sizes) + "; give the same")
+  blocks = settings.get("analysis_blocks", 0)
+  if blocks not in (0, config.analysis_blocks):
+    raise ValueError(f"--start-from {name} has --analysis-blocks {blocks}: "
+                     "give the same")
   if settings.get("level_modulation") and not config.level_modulation:
     raise ValueError(f"--start-from {name} has level modulation: give "
                      "--level-modulation")
@@ -489,6 +513,7 @@ def _set_start_weights(model, config: TrainConfig,
   ``config.lmbdas``."""
   from tensorcoder.image_codec import codec  # pylint: disable=g-import-not-at-top
   from tensorcoder.image_codec import relevel  # pylint: disable=g-import-not-at-top
+  from tensorcoder.layers.residual import ResidualBlock  # pylint: disable=g-import-not-at-top
   start = codec.load_model(config.start_from)
   name = codec.model_id(config.start_from)
   # The start without its tables: the training model's layout.
@@ -498,9 +523,15 @@ def _set_start_weights(model, config: TrainConfig,
   added = config.level_modulation and not settings.get("level_modulation")
   if added:
     settings["level_modulation"] = True
+  # A start without residual blocks in its analysis gets identity ones.
+  added_blocks = config.analysis_blocks - settings.get("analysis_blocks", 0)
+  settings["analysis_blocks"] = config.analysis_blocks
   plain = type(start).from_config(settings)
   plain.build()
   new = {id(w) for w in plain.modulation_weights} if added else set()
+  if added_blocks:
+    new.update(id(w) for layer in plain.analysis.layers
+               if isinstance(layer, ResidualBlock) for w in layer.weights)
   targets = [w for w in plain.weights if id(w) not in new]
   values = [w.numpy() for w in start.weights if id(w) not in tables]
   if len(targets) != len(values) or any(
@@ -511,6 +542,9 @@ def _set_start_weights(model, config: TrainConfig,
     target.assign(value)
   if added:
     log(f"{name} has no level modulation: it starts as the identity")
+  if added_blocks:
+    log(f"{name} has no residual blocks in its analysis: the "
+        f"{added_blocks} added start as the identity")
   start_lmbdas = getattr(start, "lmbdas", None)
   if start_lmbdas is None or _same_ladder(start_lmbdas, config.lmbdas):
     model.set_weights(plain.get_weights())
@@ -529,7 +563,8 @@ def _codec(config: TrainConfig):
   settings = dict(num_filters=config.num_filters,
                   num_latents=config.num_latents,
                   num_hyper_filters=config.num_hyper_filters,
-                  transform_dtype=config.precision)
+                  transform_dtype=config.precision,
+                  analysis_blocks=config.analysis_blocks)
   if config.lmbdas is None:
     return HyperpriorCodec, dict(settings, lmbda=config.lmbda)
   return VariableRateHyperpriorCodec, dict(
@@ -561,6 +596,11 @@ def _training_model(config: TrainConfig):
     model = codec_class(**settings)
     model.mixed_quantization = config.quantization == "mixed"
     model.build()
+  if config.trainable == "encoder":
+    encoder = {id(w) for w in model.encoder_weights()}
+    for weight in model.trainable_weights:
+      if id(weight) not in encoder:
+        weight.trainable = False
   model.compile(optimizer=keras.optimizers.Adam(
       learning_rate_schedule(config.learning_rate, config.steps)),
                 jit_compile=False)
@@ -790,6 +830,21 @@ def add_arguments(parser) -> None:
                       "hidden channels per quality level (learned), not "
                       "only y's gains; a run --start-from a model without "
                       "it starts from the identity")
+  parser.add_argument("--trainable", choices=TRAINABLE,
+                      default=defaults.trainable,
+                      help="what trains: all the weights, or the encoder "
+                      "only (analysis and hyper-analysis transforms, gains, "
+                      "analysis modulation), with the decoder and its "
+                      "tables kept as --start-from has them, so the new "
+                      "model's files decode to the same pixels with the "
+                      "start's decoder (default %(default)s)")
+  parser.add_argument("--analysis-blocks", type=int,
+                      default=defaults.analysis_blocks,
+                      help="residual blocks (two 3x3 convolutions each) in "
+                      "the analysis transform before its last layer: "
+                      "encoder capacity the decoder does not run; a run "
+                      "--start-from a model without them starts from the "
+                      "identity (default %(default)s)")
   parser.add_argument("--validation-images", type=int, default=None,
                       help="images held aside for validation (default: a "
                       "tenth, at most 16)")
@@ -826,7 +881,9 @@ def run(args) -> int:
       precision=getattr(args, "precision", TrainConfig.precision),
       start_from=getattr(args, "start_from", None),
       quantization=getattr(args, "quantization", TrainConfig.quantization),
-      level_modulation=getattr(args, "level_modulation", False))
+      level_modulation=getattr(args, "level_modulation", False),
+      trainable=getattr(args, "trainable", TrainConfig.trainable),
+      analysis_blocks=getattr(args, "analysis_blocks", 0))
   train(config)
   return 0
 

@@ -2,7 +2,8 @@
 
 ``GDN`` (and its inverse), ``SignalConv1D``/``2D``/``3D``, ``SoftRound``,
 ``SoftRoundConditionalMean``, the parameterisations ``Parameter``,
-``RDFTParameter`` and ``GDNParameter``, the ``IdentityInitializer``, and
+``RDFTParameter`` and ``GDNParameter``, the ``IdentityInitializer``, the
+``ResidualBlock`` that starts as the identity, and
 (from :mod:`tensorcoder.entropy_models`) ``EntropyBottleneck``.
 """
 
@@ -12,6 +13,7 @@ from tensorcoder.layers.initializers import IdentityInitializer
 from tensorcoder.layers.parameters import GDNParameter
 from tensorcoder.layers.parameters import Parameter
 from tensorcoder.layers.parameters import RDFTParameter
+from tensorcoder.layers.residual import ResidualBlock
 from tensorcoder.layers.signal_conv import SignalConv1D
 from tensorcoder.layers.signal_conv import SignalConv2D
 from tensorcoder.layers.signal_conv import SignalConv3D
@@ -19,5 +21,6 @@ from tensorcoder.layers.soft_round import SoftRound
 from tensorcoder.layers.soft_round import SoftRoundConditionalMean
 
 __all__ = ["EntropyBottleneck", "GDN", "GDNParameter", "IdentityInitializer",
-           "Parameter", "RDFTParameter", "SignalConv1D", "SignalConv2D",
-           "SignalConv3D", "SoftRound", "SoftRoundConditionalMean"]
+           "Parameter", "RDFTParameter", "ResidualBlock", "SignalConv1D",
+           "SignalConv2D", "SignalConv3D", "SoftRound",
+           "SoftRoundConditionalMean"]

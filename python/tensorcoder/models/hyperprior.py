@@ -36,22 +36,26 @@ from tensorcoder.entropy_models.continuous_indexed import GeometricScales
 from tensorcoder.entropy_models.continuous_indexed import (
     LocationScaleIndexedEntropyModel)
 from tensorcoder.layers.gdn import GDN
+from tensorcoder.layers.residual import ResidualBlock
 from tensorcoder.layers.signal_conv import SignalConv2D
 from tensorcoder.models import refinement
 from tensorcoder.models import tiling
 
 
 def _analysis(filters: int, latents: int, name: str,
-              dtype: Optional[str] = None) -> keras.Sequential:
+              dtype: Optional[str] = None, blocks: int = 0
+              ) -> keras.Sequential:
   """The analysis transform; ``dtype`` is its Keras dtype policy (None: the
-  global one)."""
+  global one); ``blocks`` residual blocks (``ResidualBlock``, starting as
+  the identity) before the last convolution, at 1/8 of the resolution."""
   conv = lambda f, act: SignalConv2D(
       f, 5, corr=True, strides_down=2, padding="same_zeros", use_bias=True,
       activation=act, legacy=True, dtype=dtype)
   gdn = lambda: GDN(legacy=True, dtype=dtype)
-  return keras.Sequential([
-      conv(filters, gdn()), conv(filters, gdn()), conv(filters, gdn()),
-      conv(latents, None)], name=name)
+  return keras.Sequential(
+      [conv(filters, gdn()), conv(filters, gdn()), conv(filters, gdn())] +
+      [ResidualBlock(filters, dtype=dtype) for _ in range(blocks)] +
+      [conv(latents, None)], name=name)
 
 
 def _synthesis(filters: int, name: str,
@@ -94,10 +98,16 @@ class _Codec(keras.Model):
     self.lmbda = float(lmbda)
     self._transform_dtype = _policy_name(transform_dtype)
 
-  def _make_transforms(self, filters: int, latents: int) -> None:
-    """Creates ``analysis`` and ``synthesis`` in ``transform_dtype``."""
+  def _make_transforms(self, filters: int, latents: int,
+                       analysis_blocks: int = 0) -> None:
+    """Creates ``analysis`` (with ``analysis_blocks`` residual blocks) and
+    ``synthesis`` in ``transform_dtype``."""
     self.analysis = _analysis(filters, latents, "analysis",
-                              self._transform_dtype)
+                              self._transform_dtype, analysis_blocks)
+    # Latent positions of context tiled analysis needs: each block reaches
+    # 2 positions at 1/8 resolution, one position of y.
+    self.analysis_margin = tiling.ANALYSIS_MARGIN + (
+        analysis_blocks * ResidualBlock.reach * 8 // self.ratio)
     self.synthesis = _synthesis(filters, "synthesis", self._transform_dtype)
 
   @property
@@ -230,6 +240,10 @@ class HyperpriorCodec(_Codec):
       a saved model is reloaded).
     transform_dtype: the Keras dtype policy of the analysis and synthesis
       transforms (default: the global policy); see ``transform_dtype``.
+    analysis_blocks: residual blocks in the analysis transform, before its
+      last convolution (``ResidualBlock``): more encoder capacity, which
+      the decoder neither stores nor runs (0: the models before
+      ladder-v7).
   """
 
   factor = 64
@@ -239,7 +253,8 @@ class HyperpriorCodec(_Codec):
                num_hyper_filters: int = 64, lmbda: float = 0.01,
                num_scales: int = 64, scale_min: float = 0.11,
                scale_max: float = 256.0,
-               table_shapes: Optional[dict] = None, **kwargs):
+               table_shapes: Optional[dict] = None,
+               analysis_blocks: int = 0, **kwargs):
     super().__init__(lmbda=lmbda, **kwargs)
     self.num_filters = int(num_filters)
     self.num_latents = int(num_latents)
@@ -247,7 +262,10 @@ class HyperpriorCodec(_Codec):
     self.num_scales = int(num_scales)
     self.scale_min = float(scale_min)
     self.scale_max = float(scale_max)
-    self._make_transforms(num_filters, num_latents)
+    self.analysis_blocks = int(analysis_blocks)
+    if self.analysis_blocks < 0:
+      raise ValueError(f"analysis_blocks must be >= 0, got {analysis_blocks}")
+    self._make_transforms(num_filters, num_latents, self.analysis_blocks)
     hconv = lambda f, k, s, act, up=False: SignalConv2D(
         f, k, corr=not up, strides_down=1 if up else s,
         strides_up=s if up else 1, padding="same_zeros", use_bias=True,
@@ -280,10 +298,19 @@ class HyperpriorCodec(_Codec):
     self.mixed_quantization = False
 
   def _codec_config(self) -> dict:
-    return dict(num_filters=self.num_filters, num_latents=self.num_latents,
-                num_hyper_filters=self.num_hyper_filters, lmbda=self.lmbda,
-                num_scales=self.num_scales, scale_min=self.scale_min,
-                scale_max=self.scale_max, table_shapes=self.table_shapes)
+    config = dict(num_filters=self.num_filters, num_latents=self.num_latents,
+                  num_hyper_filters=self.num_hyper_filters, lmbda=self.lmbda,
+                  num_scales=self.num_scales, scale_min=self.scale_min,
+                  scale_max=self.scale_max, table_shapes=self.table_shapes)
+    if self.analysis_blocks:  # Absent from the models before it.
+      config.update(analysis_blocks=self.analysis_blocks)
+    return config
+
+  def encoder_weights(self) -> list:
+    """The weights only the encoder uses (the analysis and hyper-analysis
+    transforms): training only these (``train --trainable encoder``) leaves
+    the decoder, its priors and its range-coding tables as they were."""
+    return self.analysis.weights + self.hyper_analysis.weights
 
   def build(self, input_shape=None):
     # Creates the transforms' variables (the density's exist from its

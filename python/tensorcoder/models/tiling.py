@@ -115,11 +115,13 @@ def analyze(codec, images: tf.Tensor, tile: Optional[int] = None,
   analysis to apply instead of ``codec.analysis`` (a level's, with the same
   receptive field)."""
   transform = transform or codec.analysis
+  # A codec whose analysis reaches further (residual blocks) says so.
+  margin = getattr(codec, "analysis_margin", ANALYSIS_MARGIN)
 
   def to_latents(x: tf.Tensor) -> tf.Tensor:
     return tf.cast(transform(codec._to_float(x)), tf.float32)  # pylint: disable=protected-access
   return tf.constant(apply_tiled(to_latents, images, codec.ratio, 1,
-                                 tile or DEFAULT_TILE, ANALYSIS_MARGIN))
+                                 tile or DEFAULT_TILE, margin))
 
 
 def synthesize(codec, y_hat: tf.Tensor, image_shape,

@@ -112,6 +112,13 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
                      "synthesis_log_scale", "synthesis_shift")
     ] if self.level_modulation else []
 
+  def encoder_weights(self) -> list:
+    """``HyperpriorCodec.encoder_weights`` and the gains and the analysis
+    modulation: the inverse gains and the synthesis modulation belong to
+    the decoder."""
+    return (super().encoder_weights() + [self.log_gain] +
+            self.modulation_weights[:2])
+
   @property
   def num_qualities(self) -> int:
     return len(self.lmbdas)
