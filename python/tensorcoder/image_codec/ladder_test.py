@@ -844,6 +844,87 @@ def test_encoder_only_training_with_analysis_blocks(ladder, tmp_path):
     assert not folder.exists()
 
 
+def test_decoder_blocks(ladder, tmp_path):
+  """--synthesis-blocks and --hyper-blocks: residual blocks added to the
+  start's synthesis (after its first layer) and hyper-synthesis begin as
+  the identity (the same bytes and pixels); trained, they move, every level
+  decodes as the codec's own round trip (also in tiles as small as the
+  blocks' reach allows, and with --refine), and call() reconstructs what
+  the decoder does."""
+  from tensorcoder.models import hyperprior  # pylint: disable=g-import-not-at-top
+  from tensorcoder.models import tiling  # pylint: disable=g-import-not-at-top
+  assert train.BLOCK_SETTINGS == hyperprior.BLOCK_SETTINGS
+  start = codec.load_model(ladder)
+  base = dict(data=("skimage:astronaut.png",), patch_size=64, batch_size=4,
+              checkpoint_every=3, num_filters=8, num_latents=8,
+              num_hyper_filters=8, validation_images=0, start_from=ladder,
+              lmbdas=LMBDAS, level_modulation=True, synthesis_blocks=2,
+              hyper_blocks=1)
+  image = photo(70, 90, seed=23)
+  logs = []
+  same = codec.load_model(train.train(train.TrainConfig(
+      model_dir=str(tmp_path / "same"), steps=0, **base), log=logs.append))
+  assert any("synthesis: the 2 added start as the identity" in line
+             for line in logs)
+  assert any("hyper-synthesis: the 1 added start as the identity" in line
+             for line in logs)
+  assert same.synthesis_margin == 4 and same.analysis_margin == 2
+  assert [type(l).__name__ for l in same.synthesis.layers] == [
+      "SignalConv2D", "ResidualBlock", "ResidualBlock", "SignalConv2D",
+      "SignalConv2D", "SignalConv2D"]
+  for quality in (1, 4):
+    strings, side = same.compress(image, quality=quality)
+    assert strings == start.compress(image, quality=quality)[0]
+    np.testing.assert_array_equal(
+        same.decompress(strings, image.shape, side, quality=quality),
+        start.decompress(strings, image.shape, side, quality=quality))
+  path = train.train(train.TrainConfig(
+      model_dir=str(tmp_path / "trained"), steps=6, learning_rate=1e-3,
+      **base), log=lambda *_: None)
+  model = codec.load_model(path)
+  blocks = [layer for transform in (model.synthesis, model.hyper_synthesis)
+            for layer in transform.layers
+            if type(layer).__name__ == "ResidualBlock"]
+  assert len(blocks) == 3
+  for block in blocks:
+    assert np.abs(block.conv_b.kernel.numpy()).max() > 1e-4
+  for quality in range(1, 5):
+    data = codec.compress_array(image, path, quality)
+    decoded = codec.decompress_bytes(data, path)
+    strings, side = model.compress(image, quality=quality)
+    np.testing.assert_array_equal(decoded, model.decompress(
+        strings, image.shape, side, quality=quality))
+    np.testing.assert_array_equal(decoded, model.decompress(
+        strings, image.shape, side, tile=1, quality=quality))
+    crop = image[:64, :64]
+    strings, side = model.compress(crop, quality=quality)
+    direct = model(tf.constant(crop[None], tf.float32), quality=quality)
+    difference = np.abs(
+        np.clip(np.round(direct.numpy()[0]), 0, 255) - model.decompress(
+            strings, crop.shape, side, quality=quality).astype(np.float64))
+    assert difference.max() <= 1, (quality, difference.max())
+  # The margin covers the blocks' reach, and is needed: one position less
+  # differs (blocks made larger than 6 steps make them, to show it).
+  strings, side = model.compress(image, quality=3)
+  y_hat, _, _ = model.decode_latents(strings, side)
+  rng = np.random.default_rng(5)
+  for block in blocks:
+    kernel = block.conv_b.kernel
+    kernel.assign(rng.normal(0, 0.3, kernel.shape).astype(np.float32))
+  synthesis = model.synthesis_at(3)
+  whole = tiling.apply_tiled(synthesis, y_hat, 1, 16, 100, 0)
+  tiled = tiling.apply_tiled(synthesis, y_hat, 1, 16, 1,
+                             model.synthesis_margin)
+  # (Transposed convolutions may sum in another order: tiling's docstring.)
+  np.testing.assert_allclose(tiled, whole, rtol=1e-5, atol=1e-4)
+  narrow = tiling.apply_tiled(synthesis, y_hat, 1, 16, 1,
+                              model.synthesis_margin - 1)
+  assert np.abs(narrow - whole).max() > 1e-3
+  strings, side = model.compress(image, quality=2, refine=3, tile=1)
+  assert model.decompress(strings, image.shape, side,
+                          quality=2).shape == image.shape
+
+
 @pytest.mark.parametrize("flags, message", [
     (["--lmbda", "0.01", "--lmbdas", "0.001", "0.01"], "not both"),
     (["--lmbdas", "0.01", "0.001"], "ascending"),

@@ -36,6 +36,18 @@
   model per-level scales and shifts of its transforms' hidden channels
   (``VariableRateHyperpriorCodec``'s ``level_modulation``), learned with the
   rest; a run started from a model without them starts from the identity.
+* Capacity: ``--analysis-blocks N`` puts N residual blocks (two 3x3
+  convolutions each, ``ResidualBlock``) in the analysis transform, before
+  its last layer (the decoder neither stores nor runs them);
+  ``--synthesis-blocks`` after the synthesis' first layer,
+  ``--hyper-blocks`` before the hyper-synthesis' last. A run started from a
+  model without them starts with them as the identity.
+* Encoder-only training: ``--trainable encoder`` trains only the weights the
+  encoder uses (``HyperpriorCodec.encoder_weights``: analysis and
+  hyper-analysis transforms, a variable-rate model's gains and analysis
+  modulation) and needs ``--start-from``: the decoder, its priors and its
+  range-coding tables stay the start's bit for bit, so the new model's
+  strings decode to the same pixels with the start's decoder.
 * Fine-tuning: ``--start-from MODEL`` (a ``.keras`` file or a shipped
   model id, e.g. ``ladder-v6``, the default) starts a new run from that
   model's weights instead of random ones, with a new optimizer; the
@@ -127,7 +139,19 @@ class TrainConfig:
   # ``analysis_blocks``). A run started from a model with fewer (none)
   # starts with the blocks it adds as the identity.
   analysis_blocks: int = 0
+  # The same in the synthesis and hyper-synthesis transforms
+  # (``synthesis_blocks``, ``hyper_blocks``): decoder capacity.
+  synthesis_blocks: int = 0
+  hyper_blocks: int = 0
 
+
+# The settings that put residual blocks in a transform (those of
+# ``hyperprior.BLOCK_SETTINGS``, named here as this module loads without
+# TensorFlow), and the transform each puts them in.
+BLOCK_SETTINGS = ("analysis_blocks", "synthesis_blocks", "hyper_blocks")
+_BLOCK_TRANSFORMS = dict(analysis_blocks="analysis",
+                         synthesis_blocks="synthesis",
+                         hyper_blocks="hyper_synthesis")
 
 PRECISIONS = ("float32", "mixed_bfloat16")
 QUANTIZATIONS = ("noise", "mixed")
@@ -306,9 +330,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> str:
       not _has_backup(config.model_dir)):
     raise ValueError("--trainable encoder needs --start-from (a trained "
                      "model whose decoder stays as it is)")
-  if config.analysis_blocks < 0:
-    raise ValueError(f"--analysis-blocks must be >= 0, got "
-                     f"{config.analysis_blocks}")
+  for name in BLOCK_SETTINGS:
+    if getattr(config, name) < 0:
+      raise ValueError(f"--{name.replace('_', '-')} must be >= 0, got "
+                       f"{getattr(config, name)}")
   if config.precision not in PRECISIONS:
     raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, "
                      f"got {config.precision!r}")
@@ -492,10 +517,11 @@ def check_start(config: TrainConfig) -> None:
         f"--start-from {name} has "
         + " ".join(f"--{f.replace('_', '-')} {settings.get(f)}"
                    for f in sizes) + "; give the same")
-  blocks = settings.get("analysis_blocks", 0)
-  if blocks not in (0, config.analysis_blocks):
-    raise ValueError(f"--start-from {name} has --analysis-blocks {blocks}: "
-                     "give the same")
+  for setting in BLOCK_SETTINGS:
+    blocks = settings.get(setting, 0)
+    if blocks not in (0, getattr(config, setting)):
+      raise ValueError(f"--start-from {name} has --"
+                       f"{setting.replace('_', '-')} {blocks}: give the same")
   if settings.get("level_modulation") and not config.level_modulation:
     raise ValueError(f"--start-from {name} has level modulation: give "
                      "--level-modulation")
@@ -523,14 +549,17 @@ def _set_start_weights(model, config: TrainConfig,
   added = config.level_modulation and not settings.get("level_modulation")
   if added:
     settings["level_modulation"] = True
-  # A start without residual blocks in its analysis gets identity ones.
-  added_blocks = config.analysis_blocks - settings.get("analysis_blocks", 0)
-  settings["analysis_blocks"] = config.analysis_blocks
+  # A transform of the start without residual blocks gets identity ones.
+  added_blocks = {setting: getattr(config, setting)
+                  for setting in BLOCK_SETTINGS
+                  if getattr(config, setting) and not settings.get(setting)}
+  settings.update(added_blocks)
   plain = type(start).from_config(settings)
   plain.build()
   new = {id(w) for w in plain.modulation_weights} if added else set()
-  if added_blocks:
-    new.update(id(w) for layer in plain.analysis.layers
+  for setting in added_blocks:
+    transform = getattr(plain, _BLOCK_TRANSFORMS[setting])
+    new.update(id(w) for layer in transform.layers
                if isinstance(layer, ResidualBlock) for w in layer.weights)
   targets = [w for w in plain.weights if id(w) not in new]
   values = [w.numpy() for w in start.weights if id(w) not in tables]
@@ -542,9 +571,10 @@ def _set_start_weights(model, config: TrainConfig,
     target.assign(value)
   if added:
     log(f"{name} has no level modulation: it starts as the identity")
-  if added_blocks:
-    log(f"{name} has no residual blocks in its analysis: the "
-        f"{added_blocks} added start as the identity")
+  for setting, blocks in added_blocks.items():
+    log(f"{name} has no residual blocks in its "
+        f"{_BLOCK_TRANSFORMS[setting].replace('_', '-')}: the {blocks} "
+        "added start as the identity")
   start_lmbdas = getattr(start, "lmbdas", None)
   if start_lmbdas is None or _same_ladder(start_lmbdas, config.lmbdas):
     model.set_weights(plain.get_weights())
@@ -564,7 +594,7 @@ def _codec(config: TrainConfig):
                   num_latents=config.num_latents,
                   num_hyper_filters=config.num_hyper_filters,
                   transform_dtype=config.precision,
-                  analysis_blocks=config.analysis_blocks)
+                  **{name: getattr(config, name) for name in BLOCK_SETTINGS})
   if config.lmbdas is None:
     return HyperpriorCodec, dict(settings, lmbda=config.lmbda)
   return VariableRateHyperpriorCodec, dict(
@@ -845,6 +875,15 @@ def add_arguments(parser) -> None:
                       "encoder capacity the decoder does not run; a run "
                       "--start-from a model without them starts from the "
                       "identity (default %(default)s)")
+  parser.add_argument("--synthesis-blocks", type=int,
+                      default=defaults.synthesis_blocks,
+                      help="residual blocks in the synthesis transform after "
+                      "its first layer (decoder capacity; started as the "
+                      "identity as --analysis-blocks)")
+  parser.add_argument("--hyper-blocks", type=int,
+                      default=defaults.hyper_blocks,
+                      help="residual blocks in the hyper-synthesis transform "
+                      "before its last layer (started as the identity)")
   parser.add_argument("--validation-images", type=int, default=None,
                       help="images held aside for validation (default: a "
                       "tenth, at most 16)")
@@ -883,7 +922,7 @@ def run(args) -> int:
       quantization=getattr(args, "quantization", TrainConfig.quantization),
       level_modulation=getattr(args, "level_modulation", False),
       trainable=getattr(args, "trainable", TrainConfig.trainable),
-      analysis_blocks=getattr(args, "analysis_blocks", 0))
+      **{name: getattr(args, name, 0) for name in BLOCK_SETTINGS})
   train(config)
   return 0
 

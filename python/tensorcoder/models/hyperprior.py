@@ -59,15 +59,18 @@ def _analysis(filters: int, latents: int, name: str,
 
 
 def _synthesis(filters: int, name: str,
-               dtype: Optional[str] = None) -> keras.Sequential:
-  """The synthesis transform; ``dtype`` as in ``_analysis``."""
+               dtype: Optional[str] = None, blocks: int = 0
+               ) -> keras.Sequential:
+  """The synthesis transform; ``dtype`` as in ``_analysis``; ``blocks``
+  residual blocks after its first layer, at 1/8 of the resolution."""
   conv = lambda f, act: SignalConv2D(
       f, 5, corr=False, strides_up=2, padding="same_zeros", use_bias=True,
       activation=act, legacy=True, dtype=dtype)
   gdn = lambda: GDN(inverse=True, legacy=True, dtype=dtype)
-  return keras.Sequential([
-      conv(filters, gdn()), conv(filters, gdn()), conv(filters, gdn()),
-      conv(3, None)], name=name)
+  return keras.Sequential(
+      [conv(filters, gdn())] +
+      [ResidualBlock(filters, dtype=dtype) for _ in range(blocks)] +
+      [conv(filters, gdn()), conv(filters, gdn()), conv(3, None)], name=name)
 
 
 def _policy_name(dtype: Optional[str]) -> Optional[str]:
@@ -80,6 +83,11 @@ def _policy_name(dtype: Optional[str]) -> Optional[str]:
   except ValueError as error:
     raise ValueError(f"transform_dtype {dtype!r} is not a Keras dtype "
                      f"policy (e.g. float32, mixed_bfloat16)") from error
+
+
+# The settings of HyperpriorCodec that put residual blocks in a transform
+# (0: none, as in the models before ladder-v7).
+BLOCK_SETTINGS = ("analysis_blocks", "synthesis_blocks", "hyper_blocks")
 
 
 class _Codec(keras.Model):
@@ -99,16 +107,20 @@ class _Codec(keras.Model):
     self._transform_dtype = _policy_name(transform_dtype)
 
   def _make_transforms(self, filters: int, latents: int,
-                       analysis_blocks: int = 0) -> None:
-    """Creates ``analysis`` (with ``analysis_blocks`` residual blocks) and
-    ``synthesis`` in ``transform_dtype``."""
+                       analysis_blocks: int = 0,
+                       synthesis_blocks: int = 0) -> None:
+    """Creates ``analysis`` and ``synthesis`` (with that many residual
+    blocks) in ``transform_dtype``."""
     self.analysis = _analysis(filters, latents, "analysis",
                               self._transform_dtype, analysis_blocks)
-    # Latent positions of context tiled analysis needs: each block reaches
+    self.synthesis = _synthesis(filters, "synthesis", self._transform_dtype,
+                                synthesis_blocks)
+    # Latent positions of context tiled transforms need: each block reaches
     # 2 positions at 1/8 resolution, one position of y.
-    self.analysis_margin = tiling.ANALYSIS_MARGIN + (
-        analysis_blocks * ResidualBlock.reach * 8 // self.ratio)
-    self.synthesis = _synthesis(filters, "synthesis", self._transform_dtype)
+    per_block = ResidualBlock.reach * 8 // self.ratio
+    self.analysis_margin = tiling.ANALYSIS_MARGIN + analysis_blocks * per_block
+    self.synthesis_margin = (tiling.SYNTHESIS_MARGIN +
+                             synthesis_blocks * per_block)
 
   @property
   def transform_dtype(self) -> str:
@@ -244,6 +256,11 @@ class HyperpriorCodec(_Codec):
       last convolution (``ResidualBlock``): more encoder capacity, which
       the decoder neither stores nor runs (0: the models before
       ladder-v7).
+    synthesis_blocks: residual blocks in the synthesis transform, after
+      its first layer (decoder capacity).
+    hyper_blocks: residual blocks in the hyper-synthesis transform, before
+      its last convolution (a finer prediction of y's locations and
+      scales).
   """
 
   factor = 64
@@ -254,7 +271,8 @@ class HyperpriorCodec(_Codec):
                num_scales: int = 64, scale_min: float = 0.11,
                scale_max: float = 256.0,
                table_shapes: Optional[dict] = None,
-               analysis_blocks: int = 0, **kwargs):
+               analysis_blocks: int = 0, synthesis_blocks: int = 0,
+               hyper_blocks: int = 0, **kwargs):
     super().__init__(lmbda=lmbda, **kwargs)
     self.num_filters = int(num_filters)
     self.num_latents = int(num_latents)
@@ -263,9 +281,13 @@ class HyperpriorCodec(_Codec):
     self.scale_min = float(scale_min)
     self.scale_max = float(scale_max)
     self.analysis_blocks = int(analysis_blocks)
-    if self.analysis_blocks < 0:
-      raise ValueError(f"analysis_blocks must be >= 0, got {analysis_blocks}")
-    self._make_transforms(num_filters, num_latents, self.analysis_blocks)
+    self.synthesis_blocks = int(synthesis_blocks)
+    self.hyper_blocks = int(hyper_blocks)
+    for name in BLOCK_SETTINGS:
+      if getattr(self, name) < 0:
+        raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+    self._make_transforms(num_filters, num_latents, self.analysis_blocks,
+                          self.synthesis_blocks)
     hconv = lambda f, k, s, act, up=False: SignalConv2D(
         f, k, corr=not up, strides_down=1 if up else s,
         strides_up=s if up else 1, padding="same_zeros", use_bias=True,
@@ -274,10 +296,11 @@ class HyperpriorCodec(_Codec):
         hconv(num_hyper_filters, 3, 1, "relu"),
         hconv(num_hyper_filters, 5, 2, "relu"),
         hconv(num_hyper_filters, 5, 2, None)], name="hyper_analysis")
-    self.hyper_synthesis = keras.Sequential([
-        hconv(num_hyper_filters, 5, 2, "relu", up=True),
-        hconv(num_hyper_filters, 5, 2, "relu", up=True),
-        hconv(2 * num_latents, 3, 1, None, up=True)], name="hyper_synthesis")
+    self.hyper_synthesis = keras.Sequential(
+        [hconv(num_hyper_filters, 5, 2, "relu", up=True),
+         hconv(num_hyper_filters, 5, 2, "relu", up=True)] +
+        [ResidualBlock(num_hyper_filters) for _ in range(self.hyper_blocks)] +
+        [hconv(2 * num_latents, 3, 1, None, up=True)], name="hyper_synthesis")
     self.hyperprior_density = DeepFactorized(
         batch_shape=[num_hyper_filters], name="hyperprior_density")
     self.scale_fn = GeometricScales(scale_min, scale_max, num_scales)
@@ -302,8 +325,9 @@ class HyperpriorCodec(_Codec):
                   num_hyper_filters=self.num_hyper_filters, lmbda=self.lmbda,
                   num_scales=self.num_scales, scale_min=self.scale_min,
                   scale_max=self.scale_max, table_shapes=self.table_shapes)
-    if self.analysis_blocks:  # Absent from the models before it.
-      config.update(analysis_blocks=self.analysis_blocks)
+    for name in BLOCK_SETTINGS:  # Absent from the models before them.
+      if getattr(self, name):
+        config[name] = getattr(self, name)
     return config
 
   def encoder_weights(self) -> list:

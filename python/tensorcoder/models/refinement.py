@@ -118,10 +118,11 @@ class _Refiner:
     rows, columns = int(y_hat.shape[1]), int(y_hat.shape[2])
     total = tf.constant(0.0)
     gradient = tf.zeros_like(y_hat)
+    margin = getattr(self.codec, "synthesis_margin", tiling.SYNTHESIS_MARGIN)
     for top, bottom, core_top, core_bottom in tiling.tile_spans(
-        rows, self.tile, tiling.SYNTHESIS_MARGIN):
+        rows, self.tile, margin):
       for left, right, core_left, core_right in tiling.tile_spans(
-          columns, self.tile, tiling.SYNTHESIS_MARGIN):
+          columns, self.tile, margin):
         piece = y_hat[:, top:bottom, left:right]
         pixel_rows = slice(core_top * ratio,
                            min(core_bottom * ratio, self.height))

@@ -132,11 +132,12 @@ def synthesize(codec, y_hat: tf.Tensor, image_shape,
   transform (or ``transform``, one with the same receptive field) makes of
   ``y_hat``, in tiles of ``tile`` positions of y."""
   transform = transform or codec.synthesis
+  margin = getattr(codec, "synthesis_margin", SYNTHESIS_MARGIN)
 
   def to_pixels(y: tf.Tensor) -> tf.Tensor:
     # Scaled and rounded in float32: bfloat16 cannot hold every level.
     x_hat = tf.cast(transform(y), tf.float32)
     return tf.cast(tf.round(tf.clip_by_value(x_hat * 255, 0, 255)), tf.uint8)
   pixels = apply_tiled(to_pixels, y_hat, 1, codec.ratio,
-                       tile or DEFAULT_TILE, SYNTHESIS_MARGIN)
+                       tile or DEFAULT_TILE, margin)
   return pixels[0, :image_shape[0], :image_shape[1]]

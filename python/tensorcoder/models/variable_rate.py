@@ -45,6 +45,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tensorcoder.layers.residual import ResidualBlock
 from tensorcoder.models import tiling
 from tensorcoder.models.hyperprior import HyperpriorCodec
 
@@ -201,12 +202,18 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
     if modulation is None:
       return transform(inputs)
     outputs = inputs
-    for i, layer in enumerate(transform.layers):
+    # The modulated layers are the first convolution-and-(I)GDN layers;
+    # residual blocks between them are not counted.
+    hidden = 0
+    for layer in transform.layers:
       outputs = layer(outputs)
-      if i < len(modulation):
-        scale, shift = modulation[i]
+      if isinstance(layer, ResidualBlock):
+        continue
+      if hidden < len(modulation):
+        scale, shift = modulation[hidden]
         outputs = (outputs * tf.cast(scale, outputs.dtype) +
                    tf.cast(shift, outputs.dtype))
+      hidden += 1
     return outputs
 
   def _transform_with(self, transform, modulation):
