@@ -253,7 +253,7 @@ def test_tiled_analysis_writes_the_same_bytes():
   whole = tiling.apply_tiled(lambda t: model.analysis(t / 255), x, 16, 1,
                              _UNTILED)
   narrow = tiling.apply_tiled(lambda t: model.analysis(t / 255), x, 16, 1, 5,
-                              tiling.ANALYSIS_MARGIN - 1)
+                              model.analysis_margin - 1)
   assert np.abs(narrow - whole).max() > 1e-3
 
 
@@ -270,10 +270,10 @@ def test_tiled_synthesis_matches_untiled():
   whole = exact.synthesis(y_hat).numpy()
   for tile in (2, 5):
     tiled = tiling.apply_tiled(exact.synthesis, y_hat, 1, 16, tile,
-                               tiling.SYNTHESIS_MARGIN)
+                               exact.synthesis_margin)
     np.testing.assert_allclose(tiled, whole, rtol=0, atol=1e-5)
   narrow = tiling.apply_tiled(exact.synthesis, y_hat, 1, 16, 5,
-                              tiling.SYNTHESIS_MARGIN - 1)
+                              exact.synthesis_margin - 1)
   assert np.abs(narrow - whole).max() > 1e-3
   # Pixels of the default model: equal but where rounding crosses a level
   # boundary.
