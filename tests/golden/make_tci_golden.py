@@ -45,6 +45,9 @@ CASES = (
     ("ladder-v6_q1", "ladder-v6", 1),
     ("ladder-v6_q5", "ladder-v6", 5),
     ("ladder-v6_q8", "ladder-v6", 8),
+    ("ladder-v7_q1", "ladder-v7", 1),
+    ("ladder-v7_q5", "ladder-v7", 5),
+    ("ladder-v7_q8", "ladder-v7", 8),
 )
 
 

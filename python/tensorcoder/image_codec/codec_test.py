@@ -461,14 +461,18 @@ def test_default_model_is_the_embedded_ladder_and_beats_jpeg():
   _, default = codec.model_path(None)
   # The package (and a device call's 64 MiB) must stay small.
   assert os.path.exists(default) and os.path.getsize(default) < 24 << 20
-  assert codec.model_id(None) == codec.DEFAULT_MODEL_ID == "ladder-v6"
+  assert codec.model_id(None) == codec.DEFAULT_MODEL_ID == "ladder-v7"
   # Eight levels, the middle one (5) the default; the transforms compute in
   # bfloat16, as the model was trained.
   assert codec.qualities(None) == 8
   assert codec.check_quality(None, None) == 5
   assert codec.load_model(None).transform_dtype == "mixed_bfloat16"
-  # Its levels modulate the transforms' hidden channels (ladder-v6).
-  assert codec.load_model(None).level_modulation
+  # Its levels modulate the transforms' hidden channels (since ladder-v6),
+  # and its synthesis and hyper-synthesis have residual blocks (ladder-v7).
+  default_model = codec.load_model(None)
+  assert default_model.level_modulation
+  assert (default_model.synthesis_blocks, default_model.hyper_blocks,
+          default_model.analysis_blocks) == (2, 1, 0)
   # chelsea is not among the training images (BSDS500 for this model).
   assert "skimage:chelsea.png" in images.EVAL_IMAGES
   path = images.resolve("skimage:chelsea.png")
@@ -489,10 +493,10 @@ def test_default_model_is_the_embedded_ladder_and_beats_jpeg():
   assert middle.psnr > middle.webp_psnr
   # Odd sizes work with it too, and files name it.
   data = codec.compress_array(photo(17, 31, seed=5))
-  assert container.unpack(data).model_id == "ladder-v6"
+  assert container.unpack(data).model_id == "ladder-v7"
   assert codec.decompress_bytes(data).shape == (17, 31, 3)
   # Shipped models are found by id, or by path, and give the same bytes.
-  assert codec.compress_array(photo(17, 31, seed=5), "ladder-v6") == data
+  assert codec.compress_array(photo(17, 31, seed=5), "ladder-v7") == data
   assert codec.compress_array(photo(17, 31, seed=5), default) == data
   with pytest.raises(FileNotFoundError, match="shipped model id"):
     codec.model_path("hyperprior-v0")
@@ -501,14 +505,17 @@ def test_default_model_is_the_embedded_ladder_and_beats_jpeg():
 @pytest.mark.parametrize("model, levels, dtype", [
     ("hyperprior-v1", None, "float32"), ("ladder-v1", 8, "float32"),
     ("ladder-v2", 8, "mixed_bfloat16"), ("ladder-v3", 8, "mixed_bfloat16"),
-    ("ladder-v4", 8, "mixed_bfloat16"), ("ladder-v5", 8, "mixed_bfloat16")])
+    ("ladder-v4", 8, "mixed_bfloat16"), ("ladder-v5", 8, "mixed_bfloat16"),
+    ("ladder-v6", 8, "mixed_bfloat16")])
 def test_the_previous_defaults_are_still_shipped(model, levels, dtype):
   # Files written by hyperprior-v1 (the default until ladder-v1), ladder-v1
   # (until ladder-v2), ladder-v2 (until ladder-v3), ladder-v3 (until
-  # ladder-v4), ladder-v4 (until ladder-v5) and ladder-v5 (until ladder-v6)
-  # decode; each computes in the precision it had when it was the default.
+  # ladder-v4), ladder-v4 (until ladder-v5), ladder-v5 (until ladder-v6) and
+  # ladder-v6 (until ladder-v7) decode; each computes in the precision it
+  # had when it was the default.
   assert {"hyperprior-v1", "ladder-v1", "ladder-v2", "ladder-v3",
-          "ladder-v4", "ladder-v5", "ladder-v6"} <= set(codec.shipped_models())
+          "ladder-v4", "ladder-v5", "ladder-v6",
+          "ladder-v7"} <= set(codec.shipped_models())
   assert codec.load_model(model).transform_dtype == dtype
   image = photo(40, 56, seed=6)
   data = codec.compress_array(image, model)
