@@ -37,6 +37,12 @@
 #     MODULATION=1 \
 #     LMBDAS="0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.025 0.0483" \
 #     tools/train_ladder.sh /work/runs/ladder-v6
+# ladder-v7: from ladder-v6 with residual blocks in the decoder (stopped at
+# step 1500 and resumed with STEPS=2000: default_model/README.md):
+#   START=ladder-v6 LR=3e-5 STEPS=3600 QUANT=mixed PATCH=256 VALIDATE=1200 \
+#     MODULATION=1 SYNTHESIS_BLOCKS=2 HYPER_BLOCKS=1 \
+#     LMBDAS="0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.025 0.0483" \
+#     tools/train_ladder.sh /work/runs/ladder-v7
 # START is ignored once RUN_DIR/model has a backup: the run resumes.
 #
 # Two tries at step 28500 to train a ladder reaching lower rates (train's

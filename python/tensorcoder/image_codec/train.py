@@ -49,7 +49,7 @@
   range-coding tables stay the start's bit for bit, so the new model's
   strings decode to the same pixels with the start's decoder.
 * Fine-tuning: ``--start-from MODEL`` (a ``.keras`` file or a shipped
-  model id, e.g. ``ladder-v6``, the default) starts a new run from that
+  model id, e.g. ``ladder-v7``, the default) starts a new run from that
   model's weights instead of random ones, with a new optimizer; the
   architecture flags must be the model's, and a variable-rate model's
   gains move to the run's ``--lmbdas`` as in ``relevel``. This is how a
@@ -843,7 +843,7 @@ def add_arguments(parser) -> None:
                       "model computes in float32 (default float32)")
   parser.add_argument("--start-from", metavar="MODEL", default=None,
                       help="a trained model (.keras file or shipped model "
-                      "id, e.g. ladder-v6) whose weights a new run starts "
+                      "id, e.g. ladder-v7) whose weights a new run starts "
                       "from (fine-tuning); the architecture flags must be "
                       "its own, and a variable-rate model's gains move to "
                       "--lmbdas. A run that resumes from its backup "
