@@ -35,7 +35,8 @@ for _name in ("ContinuousEntropyModelBase", "ContinuousBatchedEntropyModel",
   _LAZY[_name] = "tensorcoder.entropy_models"
 for _name in ("GDN", "GDNParameter", "RDFTParameter", "Parameter",
               "SignalConv1D", "SignalConv2D", "SignalConv3D",
-              "IdentityInitializer", "SoftRound", "SoftRoundConditionalMean"):
+              "IdentityInitializer", "ResidualBlock", "SoftRound",
+              "SoftRoundConditionalMean"):
   _LAZY[_name] = "tensorcoder.layers"
 for _name in ("round_st", "soft_round", "soft_round_inverse",
               "soft_round_conditional_mean"):

@@ -116,8 +116,8 @@ class _Codec(keras.Model):
     self.synthesis = _synthesis(filters, "synthesis", self._transform_dtype,
                                 synthesis_blocks)
     # Latent positions of context tiled transforms need: each block reaches
-    # 2 positions at 1/8 resolution, one position of y.
-    per_block = ResidualBlock.reach * 8 // self.ratio
+    # 2 positions at 1/8 resolution, one position of y (rounded up).
+    per_block = -(-ResidualBlock.reach * 8 // self.ratio)
     self.analysis_margin = tiling.ANALYSIS_MARGIN + analysis_blocks * per_block
     self.synthesis_margin = (tiling.SYNTHESIS_MARGIN +
                              synthesis_blocks * per_block)
