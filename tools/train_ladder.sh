@@ -86,6 +86,9 @@ EXTRA=()
 # SYNTHESIS_BLOCKS=N, HYPER_BLOCKS=N: --synthesis-blocks, --hyper-blocks.
 [[ -n "${SYNTHESIS_BLOCKS:-}" ]] && EXTRA+=(--synthesis-blocks "$SYNTHESIS_BLOCKS")
 [[ -n "${HYPER_BLOCKS:-}" ]] && EXTRA+=(--hyper-blocks "$HYPER_BLOCKS")
+# CONTEXT=checkerboard: train --context checkerboard (the entropy model's
+# spatial context).
+[[ -n "${CONTEXT:-}" ]] && EXTRA+=(--context "$CONTEXT")
 read -r -a LADDER <<< "${LMBDAS:-0.0018 0.0035 0.0067 0.013 0.025 0.0483}"
 if [[ -f "$RUN/pid" ]] && kill -0 "$(cat "$RUN/pid")" 2>/dev/null; then
   echo "already running: pid $(cat "$RUN/pid") (log: $RUN/train.log)" >&2

@@ -925,6 +925,64 @@ def test_decoder_blocks(ladder, tmp_path):
                           quality=2).shape == image.shape
 
 
+def test_checkerboard_context(ladder, tmp_path):
+  """--context checkerboard: a context added to the start changes nothing at
+  first (the same symbols and pixels; y in two strings of about the same
+  bytes); trained, it moves and every level decodes as the codec's own
+  round trip, also through files and with --refine; a run cannot drop a
+  start's context or train one with --trainable encoder."""
+  start = codec.load_model(ladder)
+  base = dict(data=("skimage:astronaut.png",), patch_size=64, batch_size=4,
+              checkpoint_every=3, num_filters=8, num_latents=8,
+              num_hyper_filters=8, validation_images=0, start_from=ladder,
+              lmbdas=LMBDAS, context="checkerboard")
+  image = photo(70, 90, seed=29)
+  logs = []
+  same = codec.load_model(train.train(train.TrainConfig(
+      model_dir=str(tmp_path / "same"), steps=0, **base), log=logs.append))
+  assert any("no context: a checkerboard one is added" in line
+             for line in logs)
+  assert same.context == "checkerboard" and len(same.string_names) == 3
+  for quality in (1, 4):
+    strings, side = same.compress(image, quality=quality)
+    plain, _ = start.compress(image, quality=quality)
+    assert strings[2] == plain[1]
+    assert abs(len(strings[0]) + len(strings[1]) - len(plain[0])) <= 8
+    np.testing.assert_array_equal(
+        same.decompress(strings, image.shape, side, quality=quality),
+        start.decompress(plain, image.shape, side, quality=quality))
+  path = train.train(train.TrainConfig(
+      model_dir=str(tmp_path / "trained"), steps=6, learning_rate=1e-3,
+      **base), log=lambda *_: None)
+  model = codec.load_model(path)
+  assert np.abs(model.context_model.output_conv.kernel.numpy()).max() > 1e-4
+  for quality in range(1, 5):
+    data = codec.compress_array(image, path, quality)
+    assert len(codec.parse(data).strings) == 3
+    decoded = codec.decompress_bytes(data, path)
+    strings, side = model.compress(image, quality=quality)
+    np.testing.assert_array_equal(decoded, model.decompress(
+        strings, image.shape, side, quality=quality))
+    # Tiles: the same latents; the transposed convolutions may sum in
+    # another order (tiling), so a pixel may round the other way.
+    tiled = model.decompress(strings, image.shape, side, tile=1,
+                             quality=quality)
+    assert np.abs(tiled.astype(int) - decoded).max() <= 1
+  data = codec.compress_array(image, path, 2, refine=3)
+  assert codec.decompress_bytes(data, path).shape == image.shape
+  # A start with a context keeps it; the encoder alone cannot train it.
+  with pytest.raises(ValueError, match="has --context checkerboard"):
+    train.train(train.TrainConfig(
+        model_dir=str(tmp_path / "dropped"), steps=1,
+        **dict(base, start_from=path, context=None)))
+  with pytest.raises(ValueError, match="cannot train with --trainable"):
+    train.train(train.TrainConfig(
+        model_dir=str(tmp_path / "encoder"), steps=1, trainable="encoder",
+        **base))
+  assert not (tmp_path / "dropped").exists()
+  assert not (tmp_path / "encoder").exists()
+
+
 @pytest.mark.parametrize("flags, message", [
     (["--lmbda", "0.01", "--lmbdas", "0.001", "0.01"], "not both"),
     (["--lmbdas", "0.01", "0.001"], "ascending"),

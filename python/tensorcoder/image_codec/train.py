@@ -143,6 +143,10 @@ class TrainConfig:
   # (``synthesis_blocks``, ``hyper_blocks``): decoder capacity.
   synthesis_blocks: int = 0
   hyper_blocks: int = 0
+  # A spatial context of the entropy model (``HyperpriorCodec``'s
+  # ``context``): None, or "checkerboard". A run started from a model
+  # without it starts with a context that changes nothing.
+  context: Optional[str] = None
 
 
 # The settings that put residual blocks in a transform (those of
@@ -156,6 +160,9 @@ _BLOCK_TRANSFORMS = dict(analysis_blocks="analysis",
 PRECISIONS = ("float32", "mixed_bfloat16")
 QUANTIZATIONS = ("noise", "mixed")
 TRAINABLE = ("all", "encoder")
+# ``checkerboard.CONTEXTS`` (named here as this module loads without
+# TensorFlow).
+CONTEXTS = ("checkerboard",)
 
 
 def learning_rate_schedule(learning_rate: float, steps: int):
@@ -334,6 +341,12 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> str:
     if getattr(config, name) < 0:
       raise ValueError(f"--{name.replace('_', '-')} must be >= 0, got "
                        f"{getattr(config, name)}")
+  if config.context is not None and config.context not in CONTEXTS:
+    raise ValueError(f"--context must be one of {', '.join(CONTEXTS)}, got "
+                     f"{config.context!r}")
+  if config.context is not None and config.trainable == "encoder":
+    raise ValueError("--context adds to the decoder: it cannot train with "
+                     "--trainable encoder")
   if config.precision not in PRECISIONS:
     raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, "
                      f"got {config.precision!r}")
@@ -525,6 +538,9 @@ def check_start(config: TrainConfig) -> None:
   if settings.get("level_modulation") and not config.level_modulation:
     raise ValueError(f"--start-from {name} has level modulation: give "
                      "--level-modulation")
+  if settings.get("context") not in (None, config.context):
+    raise ValueError(f"--start-from {name} has --context "
+                     f"{settings['context']}: give the same")
   if (start_lmbdas is not None and len(start_lmbdas) < 2 and
       not _same_ladder(start_lmbdas, config.lmbdas)):
     raise ValueError(f"--start-from {name} has one level; its gains cannot "
@@ -554,9 +570,15 @@ def _set_start_weights(model, config: TrainConfig,
                   for setting in BLOCK_SETTINGS
                   if getattr(config, setting) and not settings.get(setting)}
   settings.update(added_blocks)
+  # A start without a context gets one that changes nothing.
+  added_context = config.context is not None and not settings.get("context")
+  if added_context:
+    settings["context"] = config.context
   plain = type(start).from_config(settings)
   plain.build()
   new = {id(w) for w in plain.modulation_weights} if added else set()
+  if added_context:
+    new.update(id(w) for w in plain.context_model.weights)
   for setting in added_blocks:
     transform = getattr(plain, _BLOCK_TRANSFORMS[setting])
     new.update(id(w) for layer in transform.layers
@@ -575,6 +597,9 @@ def _set_start_weights(model, config: TrainConfig,
     log(f"{name} has no residual blocks in its "
         f"{_BLOCK_TRANSFORMS[setting].replace('_', '-')}: the {blocks} "
         "added start as the identity")
+  if added_context:
+    log(f"{name} has no context: a {config.context} one is added that "
+        "starts by changing nothing")
   start_lmbdas = getattr(start, "lmbdas", None)
   if start_lmbdas is None or _same_ladder(start_lmbdas, config.lmbdas):
     model.set_weights(plain.get_weights())
@@ -595,6 +620,8 @@ def _codec(config: TrainConfig):
                   num_hyper_filters=config.num_hyper_filters,
                   transform_dtype=config.precision,
                   **{name: getattr(config, name) for name in BLOCK_SETTINGS})
+  if config.context is not None:
+    settings["context"] = config.context
   if config.lmbdas is None:
     return HyperpriorCodec, dict(settings, lmbda=config.lmbda)
   return VariableRateHyperpriorCodec, dict(
@@ -884,6 +911,13 @@ def add_arguments(parser) -> None:
                       default=defaults.hyper_blocks,
                       help="residual blocks in the hyper-synthesis transform "
                       "before its last layer (started as the identity)")
+  parser.add_argument("--context", choices=CONTEXTS, default=None,
+                      help="a spatial context in the entropy model: "
+                      "checkerboard codes half of y's positions first and "
+                      "refines the others' locations and scales from them "
+                      "(He et al., CVPR 2021); a run --start-from a model "
+                      "without it starts with a context that changes "
+                      "nothing (default: none)")
   parser.add_argument("--validation-images", type=int, default=None,
                       help="images held aside for validation (default: a "
                       "tenth, at most 16)")
@@ -922,6 +956,7 @@ def run(args) -> int:
       quantization=getattr(args, "quantization", TrainConfig.quantization),
       level_modulation=getattr(args, "level_modulation", False),
       trainable=getattr(args, "trainable", TrainConfig.trainable),
+      context=getattr(args, "context", None),
       **{name: getattr(args, name, 0) for name in BLOCK_SETTINGS})
   train(config)
   return 0

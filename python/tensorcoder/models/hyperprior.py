@@ -38,6 +38,7 @@ from tensorcoder.entropy_models.continuous_indexed import (
 from tensorcoder.layers.gdn import GDN
 from tensorcoder.layers.residual import ResidualBlock
 from tensorcoder.layers.signal_conv import SignalConv2D
+from tensorcoder.models import checkerboard
 from tensorcoder.models import refinement
 from tensorcoder.models import tiling
 
@@ -261,10 +262,13 @@ class HyperpriorCodec(_Codec):
     hyper_blocks: residual blocks in the hyper-synthesis transform, before
       its last convolution (a finer prediction of y's locations and
       scales).
+    context: None (the models before ladder-v8: y is coded with the
+      hyperprior's parameters alone, in one string) or ``"checkerboard"``
+      (``checkerboard``: half of y's positions are coded first, the other
+      half with locations and scales refined from them; two strings for y).
   """
 
   factor = 64
-  string_names = ("y", "z")
 
   def __init__(self, num_filters: int = 64, num_latents: int = 96,
                num_hyper_filters: int = 64, lmbda: float = 0.01,
@@ -272,7 +276,8 @@ class HyperpriorCodec(_Codec):
                scale_max: float = 256.0,
                table_shapes: Optional[dict] = None,
                analysis_blocks: int = 0, synthesis_blocks: int = 0,
-               hyper_blocks: int = 0, **kwargs):
+               hyper_blocks: int = 0, context: Optional[str] = None,
+               **kwargs):
     super().__init__(lmbda=lmbda, **kwargs)
     self.num_filters = int(num_filters)
     self.num_latents = int(num_latents)
@@ -286,6 +291,10 @@ class HyperpriorCodec(_Codec):
     for name in BLOCK_SETTINGS:
       if getattr(self, name) < 0:
         raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+    if context is not None and context not in checkerboard.CONTEXTS:
+      raise ValueError(f"context must be None or one of "
+                       f"{', '.join(checkerboard.CONTEXTS)}, got {context!r}")
+    self.context = context
     self._make_transforms(num_filters, num_latents, self.analysis_blocks,
                           self.synthesis_blocks)
     hconv = lambda f, k, s, act, up=False: SignalConv2D(
@@ -301,6 +310,8 @@ class HyperpriorCodec(_Codec):
          hconv(num_hyper_filters, 5, 2, "relu", up=True)] +
         [ResidualBlock(num_hyper_filters) for _ in range(self.hyper_blocks)] +
         [hconv(2 * num_latents, 3, 1, None, up=True)], name="hyper_synthesis")
+    self.context_model = None if context is None else (
+        checkerboard.ContextRefinement(num_latents, name="context_model"))
     self.hyperprior_density = DeepFactorized(
         batch_shape=[num_hyper_filters], name="hyperprior_density")
     self.scale_fn = GeometricScales(scale_min, scale_max, num_scales)
@@ -328,7 +339,16 @@ class HyperpriorCodec(_Codec):
     for name in BLOCK_SETTINGS:  # Absent from the models before them.
       if getattr(self, name):
         config[name] = getattr(self, name)
+    if self.context is not None:
+      config["context"] = self.context
     return config
+
+  @property
+  def string_names(self) -> tuple[str, ...]:
+    """What ``compress`` writes, in order."""
+    if self.context is None:
+      return ("y", "z")
+    return ("y_anchors", "y_others", "z")
 
   def encoder_weights(self) -> list:
     """The weights only the encoder uses (the analysis and hyper-analysis
@@ -344,6 +364,8 @@ class HyperpriorCodec(_Codec):
     y = self.analysis(tf.zeros([1, self.factor, self.factor, 3]))
     self._hyper(self.hyper_analysis(y))
     self.synthesis(y)
+    if self.context_model is not None:
+      self.context_model.build()
     self.built = True
 
   def _hyper(self, z_hat: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -352,11 +374,32 @@ class HyperpriorCodec(_Codec):
     loc, index = tf.split(params, 2, axis=-1)
     return loc, index
 
+  def entropy_parameters(self, y_hat: tf.Tensor, loc: tf.Tensor,
+                         index: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """The location and scale index y is coded with: the hyperprior's
+    ``loc`` and ``index`` (``_hyper``), with a context those of the
+    non-anchor positions refined from the anchors of the quantized
+    ``y_hat`` (its other positions are not read)."""
+    if self.context_model is None:
+      return loc, index
+    anchors = y_hat * checkerboard.anchor_mask(y_hat)
+    return self.context_model(anchors, loc, index)
+
+  def _context_parameters(self, y: tf.Tensor, loc: tf.Tensor,
+                          index: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """``entropy_parameters`` of the unquantized ``y`` in training: the
+    context sees the rounded anchors (straight through), as the decoder
+    will."""
+    if self.context_model is None:
+      return loc, index
+    return self.entropy_parameters(self.y_model.quantize(y, loc=loc), loc,
+                                   index)
+
   def _forward(self, x: tf.Tensor, training: bool):
     y = tf.cast(self.analysis(x), tf.float32)
     z = self.hyper_analysis(y)
     z_tilde, z_bits = self.z_model(z, training=training)
-    loc, index = self._hyper(z_tilde)
+    loc, index = self._context_parameters(y, *self._hyper(z_tilde))
     y_tilde, y_bits = self.y_model(y, index, loc=loc, training=training)
     x_hat = self.synthesis(self._synthesis_input(y, y_tilde, loc, training))
     return x_hat, tf.reduce_sum(y_bits) + tf.reduce_sum(z_bits)
@@ -470,24 +513,46 @@ class HyperpriorCodec(_Codec):
     z_strings = self.z_coder.compress(z)
     z_hat = self.z_coder.decompress(z_strings, tf.shape(z)[1:-1])
     loc, index = self._hyper(z_hat)
-    y_strings = self.y_coder.compress(y, index, loc=loc)
     z_shape = tuple(int(d) for d in z.shape[1:3])
-    return [y_strings.numpy()[0], z_strings.numpy()[0]], z_shape
+    if self.context_model is None:
+      y_strings = self.y_coder.compress(y, index, loc=loc)
+      return [y_strings.numpy()[0], z_strings.numpy()[0]], z_shape
+    # The anchors' values as the decoder will have them decide the others'
+    # parameters.
+    loc, index = self.entropy_parameters(
+        self.y_coder.quantize(y, loc=loc), loc, index)
+    strings = [self.y_coder.compress(*parts[:2], loc=parts[2]).numpy()[0]
+               for parts in zip(*(checkerboard.split(t)
+                                  for t in (y, index, loc)))]
+    return strings + [z_strings.numpy()[0]], z_shape
 
   def decode_latents(self, strings, z_shape):
     """Entropy-decodes ``compress``'s strings: ``(y_hat, loc, scale_indexes)``.
 
     ``y_hat - loc`` are the integer symbols. The indexes and ``loc`` come from
-    the float hyper-synthesis of the decoded ``z``; decoding is correct only
-    where they equal the encoder's.
+    the float hyper-synthesis of the decoded ``z`` (with a context, refined
+    from the anchors decoded first); decoding is correct only where they
+    equal the encoder's.
     """
     self._check_coders()
     self.check_strings(strings)
-    y_string, z_string = strings
-    z_hat = self.z_coder.decompress(tf.constant([z_string]), list(z_shape))
+    z_hat = self.z_coder.decompress(tf.constant([strings[-1]]), list(z_shape))
     loc, index = self._hyper(z_hat)
-    y_hat = self.y_coder.decompress(tf.constant([y_string]), index, loc=loc)
-    return y_hat, loc, index
+    if self.context_model is None:
+      y_hat = self.y_coder.decompress(tf.constant([strings[0]]), index,
+                                      loc=loc)
+      return y_hat, loc, index
+    loc_anchors, _ = checkerboard.split(loc)
+    index_anchors, _ = checkerboard.split(index)
+    anchors = self.y_coder.decompress(tf.constant([strings[0]]),
+                                      index_anchors, loc=loc_anchors)
+    loc, index = self.entropy_parameters(
+        checkerboard.merge(anchors, tf.zeros_like(anchors)), loc, index)
+    _, loc_others = checkerboard.split(loc)
+    _, index_others = checkerboard.split(index)
+    others = self.y_coder.decompress(tf.constant([strings[1]]), index_others,
+                                     loc=loc_others)
+    return checkerboard.merge(anchors, others), loc, index
 
   def decompress(self, strings, image_shape, z_shape,
                  tile: Optional[int] = None) -> np.ndarray:

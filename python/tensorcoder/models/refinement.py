@@ -156,9 +156,15 @@ class _Refiner:
                              tf.stack([step, self.seed * 2])) + self.z_offset
       z_bits = _bits(self.z_prior.prob(z_hat))
       loc, index = self.codec._hyper(z_hat)  # pylint: disable=protected-access
+      noise_key = tf.stack([step, self.seed * 2 + 1])
+      if getattr(self.codec, "context_model", None) is not None:
+        # The anchors' (the same noise: the same values at the anchors)
+        # decide the other positions' parameters.
+        symbols = annealed_round(y - loc, tau, noise_key)
+        loc, index = self.codec.entropy_parameters(symbols + loc, loc,
+                                                   index)
       index = tf.clip_by_value(index, 0.0, self.codec.num_scales - 1.0)
-      symbols = annealed_round(y - loc, tau,
-                               tf.stack([step, self.seed * 2 + 1]))
+      symbols = annealed_round(y - loc, tau, noise_key)
       y_bits = _bits(NoisyNormal(0.0, self.codec.scale_fn(index)).prob(
           symbols))
       bpp = (y_bits + z_bits) / pixels

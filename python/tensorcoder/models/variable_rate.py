@@ -252,7 +252,7 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
     y = tf.cast(self._modulated(self.analysis, x, modulations[0]),
                 tf.float32) * gain
     z_tilde, z_bits = self.z_model(self.hyper_analysis(y), training=training)
-    loc, index = self._hyper(z_tilde)
+    loc, index = self._context_parameters(y, *self._hyper(z_tilde))
     y_tilde, y_bits = self.y_model(y, index, loc=loc, training=training)
     y_hat = self._synthesis_input(y, y_tilde, loc, training)
     return (self._modulated(self.synthesis, y_hat * inverse, modulations[1]),

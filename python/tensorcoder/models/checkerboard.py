@@ -1,0 +1,128 @@
+"""A checkerboard spatial context for the hyperprior's entropy model.
+
+He, Zheng, Sun, Wang and Qin, "Checkerboard context model for efficient
+learned image compression" (CVPR 2021): the positions of ``y`` are split
+like a checkerboard. The *anchors* (row + column even) are coded first with
+the hyperprior's location and scale alone; the other positions' location
+and scale are then refined from the decoded anchors around them, which the
+decoder knows by then. Unlike the serial context model of Minnen et al.
+(2018) decoding takes two passes, not one per position.
+
+Here the refinement is additive and starts at zero: ``ContextRefinement``
+maps the anchors (a 3x3 convolution over ``y_hat`` with the other positions
+zeroed) and the hyperprior's own parameters (1x1) to a correction of the
+non-anchors' location and scale index, through a last 1x1 convolution
+initialized to zeros. A model given a context therefore starts by coding
+with exactly the probabilities of the model it was made from, and training
+only improves on them.
+
+Layout of the strings (``split``/``merge``): the anchors of a ``[B, h, w,
+C]`` tensor (``h`` and ``w`` even, as they are for ``y`` of images padded to
+a multiple of 64) form a ``[B, h, w / 2, C]`` tensor whose row ``r`` holds
+the anchors of row ``r`` of ``y`` from left to right; the other positions
+likewise. ``docs/FORMAT.md`` states the resulting byte order.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+# The names a codec's ``context`` setting may take.
+CONTEXTS = ("checkerboard",)
+
+
+def _check_even(x: tf.Tensor) -> None:
+  height, width = x.shape[1], x.shape[2]
+  if (height is not None and height % 2) or (width is not None and width % 2):
+    raise ValueError(f"a checkerboard needs an even height and width, got "
+                     f"{height}x{width}")
+
+
+def split(x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+  """``(anchors, others)`` of ``x`` [B, h, w, C], each [B, h, w / 2, C]
+  (module docstring)."""
+  _check_even(x)
+  shape = tf.shape(x)
+  batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
+  blocks = tf.reshape(x, [batch, height // 2, 2, width // 2, 2, channels])
+  anchors = tf.stack([blocks[:, :, 0, :, 0], blocks[:, :, 1, :, 1]], axis=2)
+  others = tf.stack([blocks[:, :, 0, :, 1], blocks[:, :, 1, :, 0]], axis=2)
+  half = [batch, height, width // 2, channels]
+  return tf.reshape(anchors, half), tf.reshape(others, half)
+
+
+def merge(anchors: tf.Tensor, others: tf.Tensor) -> tf.Tensor:
+  """The inverse of ``split``: [B, h, w, C] from two [B, h, w / 2, C]."""
+  shape = tf.shape(anchors)
+  batch, height, half, channels = shape[0], shape[1], shape[2], shape[3]
+  anchors = tf.reshape(anchors, [batch, height // 2, 2, half, channels])
+  others = tf.reshape(others, [batch, height // 2, 2, half, channels])
+  even = tf.stack([anchors[:, :, 0], others[:, :, 0]], axis=3)
+  odd = tf.stack([others[:, :, 1], anchors[:, :, 1]], axis=3)
+  blocks = tf.stack([even, odd], axis=2)  # [B, h/2, 2, w/2, 2, C]
+  return tf.reshape(blocks, [batch, height, 2 * half, channels])
+
+
+def anchor_mask(x: tf.Tensor) -> tf.Tensor:
+  """1.0 at the anchors of ``x`` [B, h, w, C], 0.0 elsewhere ([1, h, w, 1],
+  ``x``'s dtype)."""
+  shape = tf.shape(x)
+  rows = tf.range(shape[1])[:, None]
+  columns = tf.range(shape[2])[None, :]
+  mask = tf.cast(tf.equal((rows + columns) % 2, 0), x.dtype)
+  return mask[None, :, :, None]
+
+
+@keras.saving.register_keras_serializable(package="tensorcoder")
+class ContextRefinement(keras.layers.Layer):
+  """Corrections of the location and scale index of the non-anchor
+  positions of ``y`` from the decoded anchors (module docstring).
+
+  Computes in float32 whatever the global dtype policy: the encoder and
+  the decoder must derive the same scale indexes from the same anchors.
+
+  Args:
+    num_latents: channels of ``y`` (and of the location and index).
+    num_hidden: channels of the hidden layer (default ``num_latents``).
+  """
+
+  def __init__(self, num_latents: int, num_hidden: int | None = None,
+               **kwargs):
+    kwargs["dtype"] = "float32"
+    super().__init__(**kwargs)
+    self.num_latents = int(num_latents)
+    self.num_hidden = int(num_hidden or num_latents)
+    self.anchor_conv = keras.layers.Conv2D(
+        self.num_hidden, 3, padding="same", dtype="float32",
+        name="anchor_conv")
+    self.param_conv = keras.layers.Conv2D(
+        self.num_hidden, 1, use_bias=False, dtype="float32",
+        name="param_conv")
+    self.output_conv = keras.layers.Conv2D(
+        2 * self.num_latents, 1, kernel_initializer="zeros",
+        bias_initializer="zeros", dtype="float32", name="output_conv")
+
+  def build(self, input_shape=None):
+    shape = [None, None, None, self.num_latents]
+    self.anchor_conv.build(shape)
+    self.param_conv.build(shape[:3] + [2 * self.num_latents])
+    self.output_conv.build(shape[:3] + [self.num_hidden])
+    self.built = True
+
+  def call(self, anchors: tf.Tensor, loc: tf.Tensor, index: tf.Tensor
+           ) -> tuple[tf.Tensor, tf.Tensor]:
+    """``(loc, index)`` with the non-anchors' corrected: ``anchors`` is
+    ``y_hat`` with the non-anchor positions zeroed (the anchors' own values
+    do not matter for the result at the anchors, which is unchanged)."""
+    hidden = tf.nn.relu(self.anchor_conv(anchors) +
+                        self.param_conv(tf.concat([loc, index], axis=-1)))
+    d_loc, d_index = tf.split(self.output_conv(hidden), 2, axis=-1)
+    others = 1.0 - anchor_mask(loc)
+    return loc + d_loc * others, index + d_index * others
+
+  def get_config(self) -> dict:
+    config = super().get_config()
+    config.pop("dtype", None)
+    config.update(num_latents=self.num_latents, num_hidden=self.num_hidden)
+    return config
