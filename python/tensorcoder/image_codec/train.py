@@ -42,6 +42,12 @@
   ``--synthesis-blocks`` after the synthesis' first layer,
   ``--hyper-blocks`` before the hyper-synthesis' last. A run started from a
   model without them starts with them as the identity.
+* Entropy model: ``--context checkerboard`` codes y in two passes, the
+  anchors first, the other positions with locations and scales refined
+  from the decoded anchors (``HyperpriorCodec``'s ``context``; He et al.,
+  CVPR 2021). A run started from a model without it starts with a context
+  whose output is zero, so the model first codes with the start's
+  probabilities.
 * Encoder-only training: ``--trainable encoder`` trains only the weights the
   encoder uses (``HyperpriorCodec.encoder_weights``: analysis and
   hyper-analysis transforms, a variable-rate model's gains and analysis
