@@ -48,6 +48,9 @@ CASES = (
     ("ladder-v7_q1", "ladder-v7", 1),
     ("ladder-v7_q5", "ladder-v7", 5),
     ("ladder-v7_q8", "ladder-v7", 8),
+    ("ladder-v8_q1", "ladder-v8", 1),
+    ("ladder-v8_q5", "ladder-v8", 5),
+    ("ladder-v8_q8", "ladder-v8", 8),
 )
 
 
