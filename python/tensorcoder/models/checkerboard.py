@@ -60,6 +60,15 @@ def split(x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
   return tf.reshape(anchors, half), tf.reshape(others, half)
 
 
+def split_together(*tensors: tf.Tensor
+                   ) -> tuple[list[tf.Tensor], list[tf.Tensor]]:
+  """``split`` of each of ``tensors`` (of one shape but the channels), in
+  one reordering: ``([anchors of each], [others of each])``."""
+  widths = [int(t.shape[-1]) for t in tensors]
+  return tuple(tf.split(half, widths, axis=-1)
+               for half in split(tf.concat(tensors, axis=-1)))
+
+
 def merge(anchors: tf.Tensor, others: tf.Tensor) -> tf.Tensor:
   """The inverse of ``split``: [B, h, w, C] from two [B, h, w / 2, C]."""
   shape = tf.shape(anchors)

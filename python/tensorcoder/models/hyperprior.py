@@ -521,9 +521,9 @@ class HyperpriorCodec(_Codec):
     # parameters.
     loc, index = self.entropy_parameters(
         self.y_coder.quantize(y, loc=loc), loc, index)
-    strings = [self.y_coder.compress(*parts[:2], loc=parts[2]).numpy()[0]
-               for parts in zip(*(checkerboard.split(t)
-                                  for t in (y, index, loc)))]
+    strings = [self.y_coder.compress(values, indexes, loc=locs).numpy()[0]
+               for values, indexes, locs in checkerboard.split_together(
+                   y, index, loc)]
     return strings + [z_strings.numpy()[0]], z_shape
 
   def decode_latents(self, strings, z_shape):
@@ -542,14 +542,12 @@ class HyperpriorCodec(_Codec):
       y_hat = self.y_coder.decompress(tf.constant([strings[0]]), index,
                                       loc=loc)
       return y_hat, loc, index
-    loc_anchors, _ = checkerboard.split(loc)
-    index_anchors, _ = checkerboard.split(index)
+    (loc_anchors, index_anchors), _ = checkerboard.split_together(loc, index)
     anchors = self.y_coder.decompress(tf.constant([strings[0]]),
                                       index_anchors, loc=loc_anchors)
     loc, index = self.entropy_parameters(
         checkerboard.merge(anchors, tf.zeros_like(anchors)), loc, index)
-    _, loc_others = checkerboard.split(loc)
-    _, index_others = checkerboard.split(index)
+    _, (loc_others, index_others) = checkerboard.split_together(loc, index)
     others = self.y_coder.decompress(tf.constant([strings[1]]), index_others,
                                      loc=loc_others)
     return checkerboard.merge(anchors, others), loc, index
