@@ -81,6 +81,15 @@ def merge(anchors: tf.Tensor, others: tf.Tensor) -> tf.Tensor:
   return tf.reshape(blocks, [batch, height, 2 * half, channels])
 
 
+def merge_together(anchors: list[tf.Tensor], others: list[tf.Tensor]
+                   ) -> list[tf.Tensor]:
+  """``merge`` of each pair of ``anchors`` and ``others`` (of one shape but
+  the channels), in one reordering."""
+  widths = [int(t.shape[-1]) for t in anchors]
+  return tf.split(merge(tf.concat(anchors, axis=-1),
+                        tf.concat(others, axis=-1)), widths, axis=-1)
+
+
 def anchor_mask(x: tf.Tensor) -> tf.Tensor:
   """1.0 at the anchors of ``x`` [B, h, w, C], 0.0 elsewhere ([1, h, w, 1],
   ``x``'s dtype)."""
@@ -142,6 +151,49 @@ class ContextRefinement(keras.layers.Layer):
                               axis=-1)
     others = 1.0 - anchor_mask(loc)
     return loc + d_loc * others, index + d_index * others
+
+  def refine_others(self, anchors: tf.Tensor, loc: tf.Tensor,
+                    index: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """``call``'s result at the non-anchor positions alone, in ``split``'s
+    layout: ``anchors`` [B, h, w / 2, C] are the decoded anchors, ``loc``
+    and ``index`` the hyperprior's at the other positions.
+
+    The same function as ``call``, computed on the positions that use it:
+    at a non-anchor, the 3x3 convolution over the masked anchors reads
+    only the four anchors beside it (above, below, left and right; the
+    diagonal neighbours and the centre are non-anchors, zero), so it is
+    four 1x1 convolutions of shifted anchors (4 of the 9 taps, at half
+    the positions: 2/9 of the 3x3 work), and the 1x1 layers run on half
+    the positions. The float sums
+    run in another order than ``call``'s, so results differ from it by
+    rounding: the encoder and the decoder both use this method.
+    """
+    rows = tf.shape(anchors)[1]
+    # In row r of the anchors, entry j is at column 2j + (r % 2); in row r
+    # of the others, at column 2j + 1 - (r % 2). So the anchors above and
+    # below a non-anchor are entry j of rows r - 1 and r + 1, the one to
+    # its left entry j (even r) or j - 1 (odd r), the one to its right
+    # entry j + 1 (even r) or j; outside the tensor, zero (``call``'s
+    # "same" padding).
+    above = tf.pad(anchors, [[0, 0], [1, 0], [0, 0], [0, 0]])[:, :-1]
+    below = tf.pad(anchors, [[0, 0], [0, 1], [0, 0], [0, 0]])[:, 1:]
+    before = tf.pad(anchors, [[0, 0], [0, 0], [1, 0], [0, 0]])[:, :, :-1]
+    after = tf.pad(anchors, [[0, 0], [0, 0], [0, 1], [0, 0]])[:, :, 1:]
+    even = tf.equal(tf.range(rows) % 2, 0)[None, :, None, None]
+    left = tf.where(even, anchors, before)
+    right = tf.where(even, after, anchors)
+    kernel = self.anchor_conv.kernel  # [3, 3, C, hidden]
+    taps = tf.concat([kernel[0, 1], kernel[2, 1], kernel[1, 0], kernel[1, 2],
+                      self.param_conv.kernel[0, 0]], axis=0)
+    inputs = tf.concat([above, below, left, right, loc, index], axis=-1)
+    hidden = tf.nn.relu(CONTEXT_RATE * tf.nn.bias_add(
+        tf.nn.conv2d(inputs, taps[None, None], 1, "VALID"),
+        self.anchor_conv.bias))
+    corrections = CONTEXT_RATE * tf.nn.bias_add(
+        tf.nn.conv2d(hidden, self.output_conv.kernel, 1, "VALID"),
+        self.output_conv.bias)
+    d_loc, d_index = tf.split(corrections, 2, axis=-1)
+    return loc + d_loc, index + d_index
 
   def get_config(self) -> dict:
     config = super().get_config()

@@ -98,6 +98,44 @@ def test_trained_context_changes_only_the_other_positions():
     assert np.min(np.abs(new_others - old_others)) > 0
 
 
+def test_merge_together_inverts_split_together():
+  x = tf.random.stateless_normal([2, 6, 8, 3], [1, 2])
+  u = tf.random.stateless_normal([2, 6, 8, 5], [3, 4])
+  (x_anchors, u_anchors), (x_others, u_others) = checkerboard.split_together(
+      x, u)
+  for part, whole in ((x_anchors, x), (u_others, u)):
+    assert part.shape == whole.shape[:2] + (4,) + whole.shape[3:]
+  np.testing.assert_array_equal(x_anchors, checkerboard.split(x)[0])
+  np.testing.assert_array_equal(u_others, checkerboard.split(u)[1])
+  merged = checkerboard.merge_together([x_anchors, u_anchors],
+                                       [x_others, u_others])
+  np.testing.assert_array_equal(merged[0], x)
+  np.testing.assert_array_equal(merged[1], u)
+
+
+@pytest.mark.parametrize("shape", [(1, 4, 6, 6), (2, 6, 2, 6), (1, 2, 8, 6)])
+def test_refine_others_is_call_at_the_non_anchors(shape):
+  """The four-tap evaluation at the non-anchors is the 3x3 convolution's
+  function, borders included (up to the order of the float sums)."""
+  layer = checkerboard.ContextRefinement(6, num_hidden=5)
+  layer.build()
+  _randomized(layer)
+  for weight in (layer.anchor_conv.kernel, layer.anchor_conv.bias):
+    weight.assign(np.random.default_rng(8).normal(
+        0, 0.2, weight.shape).astype(np.float32))
+  loc, index = _parameters(shape)
+  y_hat = tf.random.stateless_normal(shape, [6, 6]) * 4
+  anchors, _ = checkerboard.split(y_hat)
+  _, (loc_others, index_others) = checkerboard.split_together(loc, index)
+  full = layer(y_hat * checkerboard.anchor_mask(y_hat), loc, index)
+  sparse = layer.refine_others(anchors, loc_others, index_others)
+  for whole, part, before in zip(full, sparse, (loc_others, index_others)):
+    expected = checkerboard.split(whole)[1]
+    np.testing.assert_allclose(part, expected,
+                               atol=1e-6 * np.abs(expected).max())
+    assert np.min(np.abs(part - before)) > 0  # It did refine them.
+
+
 def _codec(context="checkerboard", variable_rate=True, **kwargs):
   if variable_rate:
     model = VariableRateHyperpriorCodec(lmbdas=LMBDAS, context=context,
@@ -135,9 +173,29 @@ def test_context_reads_only_the_anchors():
                             model.entropy_parameters(moved, loc, index)[0])
 
 
-@pytest.mark.parametrize("variable_rate", [False, True])
-def test_strings_decode_to_the_encoders_symbols(variable_rate):
-  model = _codec(variable_rate=variable_rate)
+def test_refuses_an_unknown_context_evaluation():
+  with pytest.raises(ValueError, match="context_evaluation must be one of"):
+    _codec(context_evaluation="serial")
+
+
+def test_context_evaluation_in_the_config():
+  """New models evaluate the context at the non-anchors; a saved config
+  without the setting (ladder-v8's) means the whole grid."""
+  model = _codec()
+  assert model.context_evaluation == "non_anchors"
+  config = model.get_config()
+  assert config["context_evaluation"] == "non_anchors"
+  assert type(model).from_config(config).context_evaluation == "non_anchors"
+  del config["context_evaluation"]
+  assert type(model).from_config(config).context_evaluation == "grid"
+  assert _codec(context_evaluation="grid").context_evaluation == "grid"
+  assert "context_evaluation" not in _codec(context=None).get_config()
+
+
+@pytest.mark.parametrize("variable_rate,evaluation", [
+    (False, "non_anchors"), (True, "non_anchors"), (True, "grid")])
+def test_strings_decode_to_the_encoders_symbols(variable_rate, evaluation):
+  model = _codec(variable_rate=variable_rate, context_evaluation=evaluation)
   _randomized(model.context_model)
   model.make_coders()
   y = _latents(model)
@@ -150,8 +208,13 @@ def test_strings_decode_to_the_encoders_symbols(variable_rate):
   hyper_loc, hyper_index = model._hyper(z_hat)  # pylint: disable=protected-access
   expected_loc, expected_index = model.entropy_parameters(
       tf.round(y - hyper_loc) + hyper_loc, hyper_loc, hyper_index)
-  np.testing.assert_array_equal(loc, expected_loc)
-  np.testing.assert_array_equal(index, expected_index)
+  if evaluation == "grid":  # The context as trained, on the whole grid.
+    np.testing.assert_array_equal(loc, expected_loc)
+    np.testing.assert_array_equal(index, expected_index)
+  else:  # The same function, its sums in another order.
+    for value, expected in ((loc, expected_loc), (index, expected_index)):
+      np.testing.assert_allclose(value, expected,
+                                 atol=1e-6 * np.abs(expected).max())
   np.testing.assert_array_equal(y_hat, tf.round(y - loc) + loc)
   # The context changed the others' parameters: without it they decode to
   # something else.
@@ -197,6 +260,7 @@ def test_images_round_trip_and_reload():
     loaded = keras.models.load_model(path, compile=False)
   assert loaded.context == "checkerboard"
   assert loaded.get_config()["context"] == "checkerboard"
+  assert loaded.context_evaluation == "non_anchors"
   again, _ = loaded.compress(image, quality=2)
   assert again == strings
   np.testing.assert_array_equal(

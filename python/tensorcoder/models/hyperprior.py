@@ -88,6 +88,8 @@ def _policy_name(dtype: Optional[str]) -> Optional[str]:
 
 # The settings of HyperpriorCodec that put residual blocks in a transform
 # (0: none, as in the models before ladder-v7).
+# How a context may be evaluated when coding (``HyperpriorCodec``).
+CONTEXT_EVALUATIONS = ("non_anchors", "grid")
 BLOCK_SETTINGS = ("analysis_blocks", "synthesis_blocks", "hyper_blocks")
 
 
@@ -266,6 +268,12 @@ class HyperpriorCodec(_Codec):
       hyperprior's parameters alone, in one string) or ``"checkerboard"``
       (``checkerboard``: half of y's positions are coded first, the other
       half with locations and scales refined from them; two strings for y).
+    context_evaluation: how the coder evaluates the context, which decides
+      the float sums the scale indexes come from (encoder and decoder must
+      agree): ``"non_anchors"`` (the default: at the non-anchor positions
+      alone, ``ContextRefinement.refine_others``) or ``"grid"`` (the
+      context's convolutions over the whole grid, ``ladder-v8``: a saved
+      model with a context but without this setting is one).
   """
 
   factor = 64
@@ -277,7 +285,7 @@ class HyperpriorCodec(_Codec):
                table_shapes: Optional[dict] = None,
                analysis_blocks: int = 0, synthesis_blocks: int = 0,
                hyper_blocks: int = 0, context: Optional[str] = None,
-               **kwargs):
+               context_evaluation: Optional[str] = None, **kwargs):
     super().__init__(lmbda=lmbda, **kwargs)
     self.num_filters = int(num_filters)
     self.num_latents = int(num_latents)
@@ -295,6 +303,12 @@ class HyperpriorCodec(_Codec):
       raise ValueError(f"context must be None or one of "
                        f"{', '.join(checkerboard.CONTEXTS)}, got {context!r}")
     self.context = context
+    if context_evaluation not in (None,) + CONTEXT_EVALUATIONS:
+      raise ValueError(f"context_evaluation must be one of "
+                       f"{', '.join(CONTEXT_EVALUATIONS)}, got "
+                       f"{context_evaluation!r}")
+    self.context_evaluation = None if context is None else (
+        context_evaluation or "non_anchors")
     self._make_transforms(num_filters, num_latents, self.analysis_blocks,
                           self.synthesis_blocks)
     hconv = lambda f, k, s, act, up=False: SignalConv2D(
@@ -341,7 +355,17 @@ class HyperpriorCodec(_Codec):
         config[name] = getattr(self, name)
     if self.context is not None:
       config["context"] = self.context
+      config["context_evaluation"] = self.context_evaluation
     return config
+
+  @classmethod
+  def from_config(cls, config: dict):
+    config = dict(config)
+    if config.get("context") and "context_evaluation" not in config:
+      # Saved before the setting existed (ladder-v8): its files were coded
+      # with the context evaluated over the whole grid.
+      config["context_evaluation"] = "grid"
+    return super().from_config(config)
 
   @property
   def string_names(self) -> tuple[str, ...]:
@@ -384,6 +408,22 @@ class HyperpriorCodec(_Codec):
       return loc, index
     anchors = y_hat * checkerboard.anchor_mask(y_hat)
     return self.context_model(anchors, loc, index)
+
+  def _others_parameters(self, anchors: tf.Tensor, loc: tf.Tensor,
+                         index: tf.Tensor, loc_others: tf.Tensor,
+                         index_others: tf.Tensor
+                         ) -> tuple[tf.Tensor, tf.Tensor]:
+    """The location and scale index the non-anchors are coded with, in
+    ``checkerboard.split``'s layout, as ``context_evaluation`` computes
+    them from the quantized ``anchors`` and the hyperprior's ``loc`` and
+    ``index`` (whole grid; ``*_others``: at the non-anchors)."""
+    if self.context_evaluation == "non_anchors":
+      return self.context_model.refine_others(anchors, loc_others,
+                                              index_others)
+    loc, index = self.entropy_parameters(
+        checkerboard.merge(anchors, tf.zeros_like(anchors)), loc, index)
+    _, (loc, index) = checkerboard.split_together(loc, index)
+    return loc, index
 
   def _context_parameters(self, y: tf.Tensor, loc: tf.Tensor,
                           index: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -519,12 +559,16 @@ class HyperpriorCodec(_Codec):
       return [y_strings.numpy()[0], z_strings.numpy()[0]], z_shape
     # The anchors' values as the decoder will have them decide the others'
     # parameters.
-    loc, index = self.entropy_parameters(
-        self.y_coder.quantize(y, loc=loc), loc, index)
-    strings = [self.y_coder.compress(values, indexes, loc=locs).numpy()[0]
-               for values, indexes, locs in checkerboard.split_together(
-                   y, index, loc)]
-    return strings + [z_strings.numpy()[0]], z_shape
+    (y_anchors, index_anchors, loc_anchors), (y_others, index_others,
+                                              loc_others) = (
+        checkerboard.split_together(y, index, loc))
+    loc_others, index_others = self._others_parameters(
+        self.y_coder.quantize(y_anchors, loc=loc_anchors), loc, index,
+        loc_others, index_others)
+    strings = [
+        self.y_coder.compress(y_anchors, index_anchors, loc=loc_anchors),
+        self.y_coder.compress(y_others, index_others, loc=loc_others)]
+    return [s.numpy()[0] for s in strings] + [z_strings.numpy()[0]], z_shape
 
   def decode_latents(self, strings, z_shape):
     """Entropy-decodes ``compress``'s strings: ``(y_hat, loc, scale_indexes)``.
@@ -542,15 +586,18 @@ class HyperpriorCodec(_Codec):
       y_hat = self.y_coder.decompress(tf.constant([strings[0]]), index,
                                       loc=loc)
       return y_hat, loc, index
-    (loc_anchors, index_anchors), _ = checkerboard.split_together(loc, index)
+    (loc_anchors, index_anchors), (loc_others, index_others) = (
+        checkerboard.split_together(loc, index))
     anchors = self.y_coder.decompress(tf.constant([strings[0]]),
                                       index_anchors, loc=loc_anchors)
-    loc, index = self.entropy_parameters(
-        checkerboard.merge(anchors, tf.zeros_like(anchors)), loc, index)
-    _, (loc_others, index_others) = checkerboard.split_together(loc, index)
+    loc_others, index_others = self._others_parameters(
+        anchors, loc, index, loc_others, index_others)
     others = self.y_coder.decompress(tf.constant([strings[1]]), index_others,
                                      loc=loc_others)
-    return checkerboard.merge(anchors, others), loc, index
+    y_hat, loc, index = checkerboard.merge_together(
+        [anchors, loc_anchors, index_anchors],
+        [others, loc_others, index_others])
+    return y_hat, loc, index
 
   def decompress(self, strings, image_shape, z_shape,
                  tile: Optional[int] = None) -> np.ndarray:
