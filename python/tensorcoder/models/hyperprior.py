@@ -86,10 +86,10 @@ def _policy_name(dtype: Optional[str]) -> Optional[str]:
                      f"policy (e.g. float32, mixed_bfloat16)") from error
 
 
-# The settings of HyperpriorCodec that put residual blocks in a transform
-# (0: none, as in the models before ladder-v7).
 # How a context may be evaluated when coding (``HyperpriorCodec``).
 CONTEXT_EVALUATIONS = ("non_anchors", "grid")
+# The settings of HyperpriorCodec that put residual blocks in a transform
+# (0: none, as in the models before ladder-v7).
 BLOCK_SETTINGS = ("analysis_blocks", "synthesis_blocks", "hyper_blocks")
 
 
