@@ -37,55 +37,6 @@ from tensorcoder.ops import padding_ops
 
 __all__ = ["SignalConv1D", "SignalConv2D", "SignalConv3D"]
 
-def _subpixel_taps(support: int, stride: int) -> tuple[int, np.ndarray]:
-  """For ``_subpixel_transpose`` along one axis: the first input offset
-  read and, for each (offset, output phase), the kernel tap it multiplies
-  (``support`` where none: a zero)."""
-  before = max(support - stride, 0) // 2  # conv2d_transpose's "SAME".
-  # Output s * p + r receives input p + d through tap r + before - s * d.
-  offsets = range(-((support - 1 - before) // stride), before // stride + 2)
-  taps = np.array([[r + before - stride * d for r in range(stride)]
-                   for d in offsets])
-  taps[(taps < 0) | (taps >= support)] = support
-  keep = np.any(taps < support, axis=1)  # Offsets some phase reads.
-  first = offsets[int(np.argmax(keep))]
-  return first, taps[keep]
-
-
-def _subpixel_transpose(x: tf.Tensor, kernel: tf.Tensor,
-                        strides: tuple[int, int]) -> tf.Tensor:
-  """``tf.nn.conv2d_transpose(x, kernel, ..., padding="SAME")`` with the
-  output ``strides`` times the input, as one stride-1 convolution whose
-  ``sh * sw * out`` channels are the output's phases, then interleaved
-  ("sub-pixel" convolution, Shi et al., CVPR 2016). The same sums of the
-  same products; faster on CPUs where the output has few channels (the
-  synthesis' last layer: 3). ``kernel`` is [kh, kw, out, in]."""
-  (kh, kw, out, channels) = kernel.shape
-  (sh, sw) = strides
-  first_h, taps_h = _subpixel_taps(kh, sh)
-  first_w, taps_w = _subpixel_taps(kw, sw)
-  # Index of the tap each (row offset, column offset, row phase, column
-  # phase) multiplies in the flattened kernel, kh * kw meaning zero.
-  rows = taps_h[:, None, :, None]
-  columns = taps_w[None, :, None, :]
-  index = np.where((rows == kh) | (columns == kw), kh * kw,
-                   rows * kw + columns)
-  flat = tf.concat([tf.reshape(kernel, [kh * kw, out, channels]),
-                    tf.zeros([1, out, channels], kernel.dtype)], axis=0)
-  dh, dw = len(taps_h), len(taps_w)
-  phased = tf.gather(flat, index.reshape(-1))  # [dh*dw*sh*sw, out, in]
-  phased = tf.reshape(phased, [dh, dw, sh, sw, out, channels])
-  phased = tf.reshape(tf.transpose(phased, [0, 1, 5, 2, 3, 4]),
-                      [dh, dw, channels, sh * sw * out])
-  pads = [[0, 0], [-first_h, dh - 1 + first_h], [-first_w, dw - 1 + first_w],
-          [0, 0]]
-  y = tf.nn.conv2d(tf.pad(x, pads), phased, 1, "VALID")
-  shape = tf.shape(x)
-  y = tf.reshape(y, [shape[0], shape[1], shape[2], sh, sw, out])
-  y = tf.transpose(y, [0, 1, 3, 2, 4, 5])
-  return tf.reshape(y, [shape[0], shape[1] * sh, shape[2] * sw, out])
-
-
 _PAD_MODES = {"valid": None, "same_zeros": "CONSTANT",
               "same_reflect": "REFLECT"}
 
@@ -696,12 +647,9 @@ class _SignalConv(fixed_attributes.FixedOnceBuilt, keras.layers.Layer):
       else:
         out_h, out_w = shape[1] * sh, shape[2] * sw
         padding = "SAME"
-      if padding == "SAME" and self.filters * sh * sw <= x.shape[-1]:
-        y = _subpixel_transpose(x, kernel, (sh, sw))
-      else:
-        y = tf.nn.conv2d_transpose(
-            x, kernel, tf.stack([shape[0], out_h, out_w, self.filters]),
-            strides=(1, sh, sw, 1), padding=padding)
+      y = tf.nn.conv2d_transpose(
+          x, kernel, tf.stack([shape[0], out_h, out_w, self.filters]),
+          strides=(1, sh, sw, 1), padding=padding)
     else:
       if self.padding != "valid":
         (kh, kw) = self.kernel_support

@@ -398,44 +398,5 @@ def test_legacy_layer_keeps_tensorcoder1_behaviour():
   np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
 
 
-
-@pytest.mark.parametrize("support,stride,shape", [
-    (5, 2, (4, 6)), (5, 2, (1, 1)), (3, 2, (5, 3)), (4, 2, (3, 3)),
-    (2, 2, (3, 3)), (1, 2, (2, 2)), (5, 3, (4, 4)), (9, 4, (3, 5))])
-def test_subpixel_transpose_is_conv2d_transpose(support, stride, shape):
-  """The sub-pixel form of a "SAME" transposed convolution (used for the
-  layers with few outputs, as the synthesis' last) is the same function,
-  exact up to the order of the sums (float64 here)."""
-  from tensorcoder.layers.signal_conv import _subpixel_transpose  # pylint: disable=g-import-not-at-top
-  rng = np.random.default_rng(support * 10 + stride)
-  x = tf.constant(rng.normal(size=(2,) + shape + (7,)), tf.float64)
-  kernel = tf.constant(rng.normal(size=(support, support, 3, 7)), tf.float64)
-  expected = tf.nn.conv2d_transpose(
-      x, kernel, [2, shape[0] * stride, shape[1] * stride, 3], stride, "SAME")
-  np.testing.assert_allclose(_subpixel_transpose(x, kernel, (stride, stride)),
-                             expected, rtol=1e-12, atol=1e-12)
-
-
-def test_legacy_layer_with_few_outputs_trains_through_subpixel_form():
-  """A legacy upsampling layer with few outputs (128 inputs, 3 outputs:
-  the sub-pixel form) gives conv2d_transpose's values and gradients."""
-  layer = layers.SignalConv2D(3, (5, 5), corr=False, strides_up=2,
-                              padding="same_zeros", use_bias=True,
-                              legacy=True)
-  x = tf.constant(np.random.default_rng(6).normal(size=(1, 5, 4, 16)),
-                  tf.float32)
-  with tf.GradientTape(persistent=True) as tape:
-    y = layer(x)
-    kernel = layer._legacy_kernel()  # pylint: disable=protected-access
-    expected = tf.nn.bias_add(tf.nn.conv2d_transpose(
-        x, kernel, (1, 10, 8, 3), (1, 2, 2, 1), "SAME"),
-                              layer._bias_parameter)  # pylint: disable=protected-access
-    loss, expected_loss = tf.reduce_sum(y**2), tf.reduce_sum(expected**2)
-  np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
-  for got, want in zip(tape.gradient(loss, layer.trainable_weights),
-                       tape.gradient(expected_loss, layer.trainable_weights)):
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
-
-
 if __name__ == "__main__":
   sys.exit(pytest.main([__file__, "-q"]))
