@@ -625,6 +625,17 @@ class _SignalConv(fixed_attributes.FixedOnceBuilt, keras.layers.Layer):
           name="bias", shape=(self.filters,),
           initializer=self.bias_initializer)
 
+  def legacy_kernel_parameter(self):
+    """What a legacy layer's kernel is computed from, before the flip of
+    ``corr=False``: its ``parameters.LegacyRDFTParameter`` (``"rdft"``)
+    or its kernel variable (``[h, w, in, out]``; ``[h, w, out, in]`` for
+    upsampling layers, as ``conv2d_transpose`` takes it)."""
+    if not self._legacy:
+      raise ValueError(f"{self.name} is not a legacy layer")
+    if not self.built:
+      raise RuntimeError("Kernel is not initialized yet. Call build().")
+    return self._rdft if self._kernel_spec == "rdft" else self._kernel
+
   def _legacy_kernel(self) -> tf.Tensor:
     if not self.built:
       raise RuntimeError("Kernel is not initialized yet. Call build().")

@@ -90,6 +90,26 @@ def merge_together(anchors: list[tf.Tensor], others: list[tf.Tensor]
                         tf.concat(others, axis=-1)), widths, axis=-1)
 
 
+def neighbours(anchors: tf.Tensor
+               ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
+  """For each non-anchor position, in ``split``'s layout, the anchors
+  above, below, left and right of it (zero outside ``y``), from the
+  anchors [B, h, w / 2, C] in that layout."""
+  rows = tf.shape(anchors)[1]
+  # In row r of the anchors, entry j is at column 2j + (r % 2); in row r of
+  # the others, at column 2j + 1 - (r % 2). So the anchors above and below
+  # a non-anchor are entry j of rows r - 1 and r + 1, the one to its left
+  # entry j (even r) or j - 1 (odd r), the one to its right entry j + 1
+  # (even r) or j.
+  above = tf.pad(anchors, [[0, 0], [1, 0], [0, 0], [0, 0]])[:, :-1]
+  below = tf.pad(anchors, [[0, 0], [0, 1], [0, 0], [0, 0]])[:, 1:]
+  before = tf.pad(anchors, [[0, 0], [0, 0], [1, 0], [0, 0]])[:, :, :-1]
+  after = tf.pad(anchors, [[0, 0], [0, 0], [0, 1], [0, 0]])[:, :, 1:]
+  even = tf.equal(tf.range(rows) % 2, 0)[None, :, None, None]
+  return (above, below, tf.where(even, anchors, before),
+          tf.where(even, after, anchors))
+
+
 def anchor_mask(x: tf.Tensor) -> tf.Tensor:
   """1.0 at the anchors of ``x`` [B, h, w, C], 0.0 elsewhere ([1, h, w, 1],
   ``x``'s dtype)."""
@@ -168,24 +188,10 @@ class ContextRefinement(keras.layers.Layer):
     run in another order than ``call``'s, so results differ from it by
     rounding: the encoder and the decoder both use this method.
     """
-    rows = tf.shape(anchors)[1]
-    # In row r of the anchors, entry j is at column 2j + (r % 2); in row r
-    # of the others, at column 2j + 1 - (r % 2). So the anchors above and
-    # below a non-anchor are entry j of rows r - 1 and r + 1, the one to
-    # its left entry j (even r) or j - 1 (odd r), the one to its right
-    # entry j + 1 (even r) or j; outside the tensor, zero (``call``'s
-    # "same" padding).
-    above = tf.pad(anchors, [[0, 0], [1, 0], [0, 0], [0, 0]])[:, :-1]
-    below = tf.pad(anchors, [[0, 0], [0, 1], [0, 0], [0, 0]])[:, 1:]
-    before = tf.pad(anchors, [[0, 0], [0, 0], [1, 0], [0, 0]])[:, :, :-1]
-    after = tf.pad(anchors, [[0, 0], [0, 0], [0, 1], [0, 0]])[:, :, 1:]
-    even = tf.equal(tf.range(rows) % 2, 0)[None, :, None, None]
-    left = tf.where(even, anchors, before)
-    right = tf.where(even, after, anchors)
     kernel = self.anchor_conv.kernel  # [3, 3, C, hidden]
     taps = tf.concat([kernel[0, 1], kernel[2, 1], kernel[1, 0], kernel[1, 2],
                       self.param_conv.kernel[0, 0]], axis=0)
-    inputs = tf.concat([above, below, left, right, loc, index], axis=-1)
+    inputs = tf.concat(list(neighbours(anchors)) + [loc, index], axis=-1)
     hidden = tf.nn.relu(CONTEXT_RATE * tf.nn.bias_add(
         tf.nn.conv2d(inputs, taps[None, None], 1, "VALID"),
         self.anchor_conv.bias))

@@ -88,6 +88,8 @@ def _policy_name(dtype: Optional[str]) -> Optional[str]:
 
 # How a context may be evaluated when coding (``HyperpriorCodec``).
 CONTEXT_EVALUATIONS = ("non_anchors", "grid")
+# The arithmetic the coding parameters are computed in (``HyperpriorCodec``).
+PARAMETER_ARITHMETICS = ("fixed_point", "float32")
 # The settings of HyperpriorCodec that put residual blocks in a transform
 # (0: none, as in the models before ladder-v7).
 BLOCK_SETTINGS = ("analysis_blocks", "synthesis_blocks", "hyper_blocks")
@@ -274,6 +276,13 @@ class HyperpriorCodec(_Codec):
       alone, ``ContextRefinement.refine_others``) or ``"grid"`` (the
       context's convolutions over the whole grid, ``ladder-v8``: a saved
       model with a context but without this setting is one).
+    parameter_arithmetic: what the locations and scale indexes y is coded
+      with are computed in: ``"fixed_point"`` (the default; ``fixed_point``:
+      the same on every machine, so files decode wherever TensorFlow runs)
+      or ``"float32"`` (the models before ladder-v9: a saved model without
+      this setting is one; their files decode only where the float sums
+      come out as where they were written, docs/FORMAT.md section 8).
+      Training is the same either way.
   """
 
   factor = 64
@@ -285,7 +294,8 @@ class HyperpriorCodec(_Codec):
                table_shapes: Optional[dict] = None,
                analysis_blocks: int = 0, synthesis_blocks: int = 0,
                hyper_blocks: int = 0, context: Optional[str] = None,
-               context_evaluation: Optional[str] = None, **kwargs):
+               context_evaluation: Optional[str] = None,
+               parameter_arithmetic: Optional[str] = None, **kwargs):
     super().__init__(lmbda=lmbda, **kwargs)
     self.num_filters = int(num_filters)
     self.num_latents = int(num_latents)
@@ -309,6 +319,16 @@ class HyperpriorCodec(_Codec):
                        f"{context_evaluation!r}")
     self.context_evaluation = None if context is None else (
         context_evaluation or "non_anchors")
+    if parameter_arithmetic not in (None,) + PARAMETER_ARITHMETICS:
+      raise ValueError(f"parameter_arithmetic must be one of "
+                       f"{', '.join(PARAMETER_ARITHMETICS)}, got "
+                       f"{parameter_arithmetic!r}")
+    self.parameter_arithmetic = parameter_arithmetic or "fixed_point"
+    if (self.parameter_arithmetic == "fixed_point" and
+        self.context_evaluation == "grid"):
+      raise ValueError("a context evaluated on the grid computes in float32: "
+                       "give parameter_arithmetic='float32'")
+    self._fixed = None  # The fixed-point networks, made when first used.
     self._make_transforms(num_filters, num_latents, self.analysis_blocks,
                           self.synthesis_blocks)
     hconv = lambda f, k, s, act, up=False: SignalConv2D(
@@ -356,15 +376,16 @@ class HyperpriorCodec(_Codec):
     if self.context is not None:
       config["context"] = self.context
       config["context_evaluation"] = self.context_evaluation
+    config["parameter_arithmetic"] = self.parameter_arithmetic
     return config
 
   @classmethod
   def from_config(cls, config: dict):
     config = dict(config)
+    # Settings saved before these existed mean what those models did.
     if config.get("context") and "context_evaluation" not in config:
-      # Saved before the setting existed (ladder-v8): its files were coded
-      # with the context evaluated over the whole grid.
-      config["context_evaluation"] = "grid"
+      config["context_evaluation"] = "grid"  # ladder-v8
+    config.setdefault("parameter_arithmetic", "float32")
     return super().from_config(config)
 
   @property
@@ -409,6 +430,26 @@ class HyperpriorCodec(_Codec):
     anchors = y_hat * checkerboard.anchor_mask(y_hat)
     return self.context_model(anchors, loc, index)
 
+  def _fixed_point(self):
+    """The fixed-point hyper-synthesis and context (made from the current
+    weights when first needed; ``make_coders`` makes them anew)."""
+    if self._fixed is None:
+      from tensorcoder.models import fixed_point  # pylint: disable=g-import-not-at-top
+      self._fixed = (fixed_point.FixedPointSynthesis(self.hyper_synthesis),
+                     None if self.context_model is None else
+                     fixed_point.FixedPointContext(self.context_model))
+    return self._fixed
+
+  def coding_parameters(self, z_hat: tf.Tensor
+                        ) -> tuple[tf.Tensor, tf.Tensor]:
+    """The location and scale index of each element of y that the coder
+    uses with the decoded ``z_hat`` (``_hyper`` in the model's
+    ``parameter_arithmetic``; before a context's refinement)."""
+    if self.parameter_arithmetic == "float32":
+      return self._hyper(z_hat)
+    loc, index = tf.split(self._fixed_point()[0](z_hat), 2, axis=-1)
+    return loc, index
+
   def _others_parameters(self, anchors: tf.Tensor, loc: tf.Tensor,
                          index: tf.Tensor, loc_others: tf.Tensor,
                          index_others: tf.Tensor
@@ -417,6 +458,8 @@ class HyperpriorCodec(_Codec):
     ``checkerboard.split``'s layout, as ``context_evaluation`` computes
     them from the quantized ``anchors`` and the hyperprior's ``loc`` and
     ``index`` (whole grid; ``*_others``: at the non-anchors)."""
+    if self.parameter_arithmetic == "fixed_point":
+      return self._fixed_point()[1](anchors, loc_others, index_others)
     if self.context_evaluation == "non_anchors":
       return self.context_model.refine_others(anchors, loc_others,
                                               index_others)
@@ -480,6 +523,7 @@ class HyperpriorCodec(_Codec):
       raise RuntimeError("the model already has tables of other shapes; "
                          "create a new model from this one's weights")
     self._create_coders(tables, shapes)
+    self._fixed = None
 
   def _create_coders(self, tables, shapes) -> None:
     if self.z_coder is None:
@@ -552,7 +596,7 @@ class HyperpriorCodec(_Codec):
       z = self.hyper_analysis(y)
     z_strings = self.z_coder.compress(z)
     z_hat = self.z_coder.decompress(z_strings, tf.shape(z)[1:-1])
-    loc, index = self._hyper(z_hat)
+    loc, index = self.coding_parameters(z_hat)
     z_shape = tuple(int(d) for d in z.shape[1:3])
     if self.context_model is None:
       y_strings = self.y_coder.compress(y, index, loc=loc)
@@ -581,7 +625,7 @@ class HyperpriorCodec(_Codec):
     self._check_coders()
     self.check_strings(strings)
     z_hat = self.z_coder.decompress(tf.constant([strings[-1]]), list(z_shape))
-    loc, index = self._hyper(z_hat)
+    loc, index = self.coding_parameters(z_hat)
     if self.context_model is None:
       y_hat = self.y_coder.decompress(tf.constant([strings[0]]), index,
                                       loc=loc)

@@ -1,0 +1,225 @@
+"""The entropy model's parameters in fixed point: the same on every machine.
+
+A hyperprior codec decodes y with the scale indexes its hyper-synthesis
+computes from the decoded z (and, with a checkerboard context, its context
+network from the decoded anchors). Computed in float32, those depend on the
+order of the float sums, which differs between TensorFlow builds and CPUs;
+an index near a rounding boundary then lands in another row, and the rest
+of the string decodes wrongly, often without any error (measured:
+docs/FORMAT.md, section 8). Ballé, Johnston and Minnen ("Integer networks
+for data compression with latent-variable models", ICLR 2019) therefore
+compute the entropy model's parameters with integer arithmetic.
+
+Here the trained float networks are evaluated in fixed point, without
+retraining: every activation is an integer multiple of
+``2**-ACTIVATION_BITS``, every weight of ``2**-WEIGHT_BITS`` (rounded from
+the trained value once), biases of ``2**-(ACTIVATION_BITS + WEIGHT_BITS)``.
+A layer's sums of products of such integers stay far below ``2**53``, so in
+float64 they are exact whatever the order of the additions (any BLAS, any
+convolution algorithm made of multiplications and additions, any number of
+threads); each layer's result is rounded back to the activation grid
+(halves up), also exactly. The outputs (locations and scale indexes) are
+thus the same on every machine, and within about ``2**-ACTIVATION_BITS`` of
+what the float network computes: the file sizes do not change measurably.
+A sum that could reach ``2**52`` is refused (``FixedPointOverflow``) rather
+than rounded.
+
+The rounded weights are derived from the model's float32 weights with
+float64 arithmetic (the RDFT kernels: one 25x25 matrix product), whose
+error (about 1e-16) is far below the weight grid's step (1.5e-5).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tensorcoder.layers import parameters
+from tensorcoder.layers.residual import ResidualBlock
+from tensorcoder.layers.signal_conv import SignalConv2D
+
+# Fractional bits of activations and of weights.
+ACTIVATION_BITS = 12
+WEIGHT_BITS = 16
+# The largest magnitude a sum may reach (exact float64 integers go to 2**53).
+_LIMIT = 2.0**52
+
+
+class FixedPointOverflow(ValueError):
+  """A fixed-point sum reached ``2**52``: it might not be exact."""
+
+
+def _grid(values: np.ndarray, bits: int) -> np.ndarray:
+  """``values`` (float64) as integers in units of ``2**-bits``, halves up."""
+  return np.floor(np.asarray(values, np.float64) * 2.0**bits + 0.5)
+
+
+def to_fixed(x: tf.Tensor) -> tf.Tensor:
+  """Float activations as float64 integers in units of
+  ``2**-ACTIVATION_BITS`` (halves up)."""
+  return tf.floor(tf.cast(x, tf.float64) * 2.0**ACTIVATION_BITS + 0.5)
+
+
+def from_fixed(x: tf.Tensor) -> tf.Tensor:
+  """The float32 values of fixed-point activations (exact while they are
+  below ``2**(24 - ACTIVATION_BITS)`` in magnitude)."""
+  return tf.cast(x * 2.0**-ACTIVATION_BITS, tf.float32)
+
+
+def _rescale(total: tf.Tensor, what: str) -> tf.Tensor:
+  """A layer's exact sums (units of ``2**-(A + W)``) back on the activation
+  grid, halves up; refuses sums that might not have been exact."""
+  largest = float(tf.reduce_max(tf.abs(total)))
+  if not largest < _LIMIT:  # Also catches NaN.
+    raise FixedPointOverflow(
+        f"{what}: a fixed-point sum reached {largest:.3g}, beyond 2**52 "
+        "(the activations are out of the range the model was made for)")
+  return tf.floor(total * 2.0**-WEIGHT_BITS + 0.5)
+
+
+class _Conv:
+  """One convolution in fixed point: a kernel and bias on their grids."""
+
+  def __init__(self, kernel: np.ndarray, bias: Optional[np.ndarray],
+               name: str, scale: float = 1.0):
+    self.kernel = tf.constant(_grid(scale * np.asarray(kernel, np.float64),
+                                    WEIGHT_BITS))
+    self.bias = None if bias is None else tf.constant(_grid(
+        scale * np.asarray(bias, np.float64),
+        ACTIVATION_BITS + WEIGHT_BITS))
+    self.name = name
+
+  def finish(self, total: tf.Tensor, relu: bool) -> tf.Tensor:
+    if self.bias is not None:
+      total = tf.nn.bias_add(total, self.bias)
+    if relu:
+      total = tf.nn.relu(total)
+    return _rescale(total, self.name)
+
+
+def _legacy_kernel(layer: SignalConv2D) -> np.ndarray:
+  """The kernel ``layer`` (``legacy=True``) filters with, in float64."""
+  value = layer.legacy_kernel_parameter()
+  if isinstance(value, parameters.LegacyRDFTParameter):
+    height, width = value.initial_shape[:2]
+    basis = np.kron(parameters.real_dft_basis(height),
+                    parameters.real_dft_basis(width))
+    coefficients = np.asarray(value.coefficients.numpy(), np.float64)
+    kernel = (basis.T @ coefficients).reshape(value.initial_shape)
+  else:
+    kernel = np.asarray(keras.ops.convert_to_numpy(value), np.float64)
+  if not layer.corr:
+    kernel = kernel[::-1, ::-1]
+  return kernel
+
+
+def _activation(layer) -> bool:
+  """Whether ``layer``'s activation is ReLU (True) or none (False)."""
+  activation = layer.activation
+  if activation is None or activation is keras.activations.linear:
+    return False
+  if activation is keras.activations.relu or getattr(
+      activation, "__name__", None) == "relu":
+    return True
+  raise ValueError(f"{layer.name}: fixed point supports ReLU or no "
+                   f"activation, not {activation}")
+
+
+class FixedPointSynthesis:
+  """A hyper-synthesis transform (``keras.Sequential`` of legacy
+  ``SignalConv2D`` with ReLU or no activation and ``ResidualBlock``) in
+  fixed point: ``__call__`` maps float z_hat to its outputs (float32
+  values on the activation grid)."""
+
+  def __init__(self, transform: keras.Sequential):
+    self._steps = []
+    for layer in transform.layers:
+      if isinstance(layer, SignalConv2D):
+        if not layer.legacy or layer.strides_down != (1, 1) or (
+            layer.padding not in ("same_zeros", "valid")):
+          raise ValueError(f"{layer.name}: fixed point supports legacy "
+                           "upsampling or stride-1 layers with zero padding")
+        conv = _Conv(_legacy_kernel(layer),
+                     layer.bias.numpy() if layer.use_bias else None,
+                     layer.name)
+        self._steps.append(("signal", layer, conv, _activation(layer)))
+      elif isinstance(layer, ResidualBlock):
+        convs = [_Conv(c.kernel.numpy(), c.bias.numpy(),
+                       f"{layer.name}/{c.name}")
+                 for c in (layer.conv_a, layer.conv_b)]
+        self._steps.append(("residual", layer, convs, None))
+      else:
+        raise ValueError(f"fixed point does not support {type(layer)}")
+
+  def __call__(self, z_hat: tf.Tensor) -> tf.Tensor:
+    x = to_fixed(z_hat)
+    for kind, layer, conv, relu in self._steps:
+      if kind == "signal":
+        x = conv.finish(_signal_conv(layer, x, conv.kernel), relu)
+      else:
+        inner = conv[0].finish(
+            tf.nn.conv2d(x, conv[0].kernel, 1, "SAME"), relu=True)
+        x = x + conv[1].finish(
+            tf.nn.conv2d(inner, conv[1].kernel, 1, "SAME"), relu=False)
+    return from_fixed(x)
+
+
+def _signal_conv(layer: SignalConv2D, x: tf.Tensor,
+                 kernel: tf.Tensor) -> tf.Tensor:
+  """``SignalConv2D._legacy_call``'s filtering (no bias, no activation)
+  with ``kernel``."""
+  (kh, kw) = layer.kernel_support
+  if max(layer.strides_up) > 1:
+    (sh, sw) = layer.strides_up
+    shape = tf.shape(x)
+    if layer.padding == "valid":
+      out_h, out_w = (shape[1] - 1) * sh + kh, (shape[2] - 1) * sw + kw
+      padding = "VALID"
+    else:
+      out_h, out_w, padding = shape[1] * sh, shape[2] * sw, "SAME"
+    return tf.nn.conv2d_transpose(
+        x, kernel, tf.stack([shape[0], out_h, out_w, layer.filters]),
+        strides=(1, sh, sw, 1), padding=padding)
+  if layer.padding != "valid":
+    x = tf.pad(x, [[0, 0], [(kh - 1) // 2, kh // 2], [(kw - 1) // 2, kw // 2],
+                   [0, 0]])
+  return tf.nn.conv2d(x, kernel, 1, "VALID")
+
+
+class FixedPointContext:
+  """``ContextRefinement.refine_others`` in fixed point."""
+
+  def __init__(self, context):
+    # Late import: checkerboard imports nothing of this module.
+    from tensorcoder.models import checkerboard  # pylint: disable=g-import-not-at-top
+    rate = checkerboard.CONTEXT_RATE
+    kernel = context.anchor_conv.kernel.numpy()
+    taps = np.concatenate([kernel[0, 1], kernel[2, 1], kernel[1, 0],
+                           kernel[1, 2], context.param_conv.kernel.numpy()[0, 0]],
+                          axis=0)
+    # CONTEXT_RATE * (conv(x, k) + b) = conv(x, rate * k) + rate * b.
+    self._hidden = _Conv(taps[None, None], context.anchor_conv.bias.numpy(),
+                         f"{context.name}/hidden", scale=rate)
+    self._output = _Conv(context.output_conv.kernel.numpy(),
+                         context.output_conv.bias.numpy(),
+                         f"{context.name}/output", scale=rate)
+    self._neighbours = checkerboard.neighbours
+
+  def __call__(self, anchors: tf.Tensor, loc: tf.Tensor, index: tf.Tensor
+               ) -> tuple[tf.Tensor, tf.Tensor]:
+    """``(loc, index)`` of the non-anchors (float32 values on the
+    activation grid) from the decoded anchors and the hyperprior's ``loc``
+    and ``index`` there (``FixedPointSynthesis``'s values), all in
+    ``checkerboard.split``'s layout."""
+    loc, index = to_fixed(loc), to_fixed(index)
+    inputs = tf.concat(list(self._neighbours(to_fixed(anchors))) +
+                       [loc, index], axis=-1)
+    hidden = self._hidden.finish(
+        tf.nn.conv2d(inputs, self._hidden.kernel, 1, "VALID"), relu=True)
+    corrections = self._output.finish(
+        tf.nn.conv2d(hidden, self._output.kernel, 1, "VALID"), relu=False)
+    d_loc, d_index = tf.split(corrections, 2, axis=-1)
+    return from_fixed(loc + d_loc), from_fixed(index + d_index)
