@@ -186,16 +186,21 @@ def test_context_evaluation_in_the_config():
   config = model.get_config()
   assert config["context_evaluation"] == "non_anchors"
   assert type(model).from_config(config).context_evaluation == "non_anchors"
-  del config["context_evaluation"]
+  del config["context_evaluation"], config["parameter_arithmetic"]
   assert type(model).from_config(config).context_evaluation == "grid"
-  assert _codec(context_evaluation="grid").context_evaluation == "grid"
+  assert _codec(context_evaluation="grid",
+                parameter_arithmetic="float32").context_evaluation == "grid"
   assert "context_evaluation" not in _codec(context=None).get_config()
 
 
-@pytest.mark.parametrize("variable_rate,evaluation", [
-    (False, "non_anchors"), (True, "non_anchors"), (True, "grid")])
-def test_strings_decode_to_the_encoders_symbols(variable_rate, evaluation):
-  model = _codec(variable_rate=variable_rate, context_evaluation=evaluation)
+@pytest.mark.parametrize("variable_rate,evaluation,arithmetic", [
+    (False, "non_anchors", "float32"), (True, "non_anchors", "float32"),
+    (True, "grid", "float32"), (False, "non_anchors", "fixed_point"),
+    (True, "non_anchors", "fixed_point")])
+def test_strings_decode_to_the_encoders_symbols(variable_rate, evaluation,
+                                                arithmetic):
+  model = _codec(variable_rate=variable_rate, context_evaluation=evaluation,
+                 parameter_arithmetic=arithmetic)
   _randomized(model.context_model)
   model.make_coders()
   y = _latents(model)
@@ -205,16 +210,17 @@ def test_strings_decode_to_the_encoders_symbols(variable_rate, evaluation):
   y_hat, loc, index = model.decode_latents(strings, z_shape)
   # What the encoder coded: y rounded around the refined locations.
   z_hat = model.z_coder.decompress(tf.constant([strings[2]]), z_shape)
-  hyper_loc, hyper_index = model._hyper(z_hat)  # pylint: disable=protected-access
+  hyper_loc, hyper_index = model.coding_parameters(z_hat)
   expected_loc, expected_index = model.entropy_parameters(
       tf.round(y - hyper_loc) + hyper_loc, hyper_loc, hyper_index)
   if evaluation == "grid":  # The context as trained, on the whole grid.
     np.testing.assert_array_equal(loc, expected_loc)
     np.testing.assert_array_equal(index, expected_index)
-  else:  # The same function, its sums in another order.
+  else:  # The same function, its sums in another order or in fixed point.
+    step = 2.0**-12 if arithmetic == "fixed_point" else 0.0
     for value, expected in ((loc, expected_loc), (index, expected_index)):
-      np.testing.assert_allclose(value, expected,
-                                 atol=1e-6 * np.abs(expected).max())
+      np.testing.assert_allclose(
+          value, expected, atol=1e-6 * np.abs(expected).max() + 40 * step)
   np.testing.assert_array_equal(y_hat, tf.round(y - loc) + loc)
   # The context changed the others' parameters: without it they decode to
   # something else.
