@@ -51,6 +51,9 @@ CASES = (
     ("ladder-v8_q1", "ladder-v8", 1),
     ("ladder-v8_q5", "ladder-v8", 5),
     ("ladder-v8_q8", "ladder-v8", 8),
+    ("ladder-v9_q1", "ladder-v9", 1),
+    ("ladder-v9_q5", "ladder-v9", 5),
+    ("ladder-v9_q8", "ladder-v9", 8),
 )
 
 

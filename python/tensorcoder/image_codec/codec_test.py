@@ -466,15 +466,18 @@ def test_default_model_is_the_embedded_ladder_and_beats_jpeg():
   _, default = codec.model_path(None)
   # The package (and a device call's 64 MiB) must stay small.
   assert os.path.exists(default) and os.path.getsize(default) < 24 << 20
-  assert codec.model_id(None) == codec.DEFAULT_MODEL_ID == "ladder-v7"
+  assert codec.model_id(None) == codec.DEFAULT_MODEL_ID == "ladder-v9"
   # Eight levels, the middle one (5) the default; the transforms compute in
   # bfloat16, as the model was trained.
   assert codec.qualities(None) == 8
   assert codec.check_quality(None, None) == 5
   assert codec.load_model(None).transform_dtype == "mixed_bfloat16"
   # Its levels modulate the transforms' hidden channels (since ladder-v6),
-  # and its synthesis and hyper-synthesis have residual blocks (ladder-v7).
+  # its synthesis and hyper-synthesis have residual blocks (ladder-v7), and
+  # it computes the coding parameters in fixed point (ladder-v9: ladder-v7's
+  # weights), so its files decode on any machine.
   default_model = codec.load_model(None)
+  assert default_model.parameter_arithmetic == "fixed_point"
   assert default_model.level_modulation
   assert (default_model.synthesis_blocks, default_model.hyper_blocks,
           default_model.analysis_blocks) == (2, 1, 0)
@@ -498,10 +501,10 @@ def test_default_model_is_the_embedded_ladder_and_beats_jpeg():
   assert middle.psnr > middle.webp_psnr
   # Odd sizes work with it too, and files name it.
   data = codec.compress_array(photo(17, 31, seed=5))
-  assert container.unpack(data).model_id == "ladder-v7"
+  assert container.unpack(data).model_id == "ladder-v9"
   assert codec.decompress_bytes(data).shape == (17, 31, 3)
   # Shipped models are found by id, or by path, and give the same bytes.
-  assert codec.compress_array(photo(17, 31, seed=5), "ladder-v7") == data
+  assert codec.compress_array(photo(17, 31, seed=5), "ladder-v9") == data
   assert codec.compress_array(photo(17, 31, seed=5), default) == data
   with pytest.raises(FileNotFoundError, match="shipped model id"):
     codec.model_path("hyperprior-v0")
@@ -511,18 +514,22 @@ def test_default_model_is_the_embedded_ladder_and_beats_jpeg():
     ("hyperprior-v1", None, "float32"), ("ladder-v1", 8, "float32"),
     ("ladder-v2", 8, "mixed_bfloat16"), ("ladder-v3", 8, "mixed_bfloat16"),
     ("ladder-v4", 8, "mixed_bfloat16"), ("ladder-v5", 8, "mixed_bfloat16"),
-    ("ladder-v6", 8, "mixed_bfloat16"), ("ladder-v8", 8, "mixed_bfloat16")])
+    ("ladder-v6", 8, "mixed_bfloat16"), ("ladder-v7", 8, "mixed_bfloat16"),
+    ("ladder-v8", 8, "mixed_bfloat16")])
 def test_the_previous_defaults_are_still_shipped(model, levels, dtype):
   # Files written by hyperprior-v1 (the default until ladder-v1), ladder-v1
   # (until ladder-v2), ladder-v2 (until ladder-v3), ladder-v3 (until
-  # ladder-v4), ladder-v4 (until ladder-v5), ladder-v5 (until ladder-v6) and
-  # ladder-v6 (until ladder-v7) decode; each computes in the precision it
-  # had when it was the default. ladder-v8 is shipped beside the default,
-  # not as the default (it decodes slower than issue #13's 0.5 s).
+  # ladder-v4), ladder-v4 (until ladder-v5), ladder-v5 (until ladder-v6),
+  # ladder-v6 (until ladder-v7) and ladder-v7 (until ladder-v9) decode;
+  # each computes in the precision it had when it was the default, and its
+  # coding parameters in float32, as it wrote its files. ladder-v8 was
+  # shipped beside the default, not as the default (it decodes slower than
+  # issue #13's 0.5 s).
   assert {"hyperprior-v1", "ladder-v1", "ladder-v2", "ladder-v3",
           "ladder-v4", "ladder-v5", "ladder-v6", "ladder-v7",
-          "ladder-v8"} <= set(codec.shipped_models())
+          "ladder-v8", "ladder-v9"} <= set(codec.shipped_models())
   assert codec.load_model(model).transform_dtype == dtype
+  assert codec.load_model(model).parameter_arithmetic == "float32"
   image = photo(40, 56, seed=6)
   data = codec.compress_array(image, model)
   assert container.unpack(data).model_id == model
