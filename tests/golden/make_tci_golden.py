@@ -54,6 +54,9 @@ CASES = (
     ("ladder-v9_q1", "ladder-v9", 1),
     ("ladder-v9_q5", "ladder-v9", 5),
     ("ladder-v9_q8", "ladder-v9", 8),
+    ("ladder-v10_q1", "ladder-v10", 1),
+    ("ladder-v10_q5", "ladder-v10", 5),
+    ("ladder-v10_q8", "ladder-v10", 8),
 )
 
 

@@ -515,29 +515,34 @@ def test_default_model_is_the_embedded_ladder_and_beats_jpeg():
     ("ladder-v2", 8, "mixed_bfloat16"), ("ladder-v3", 8, "mixed_bfloat16"),
     ("ladder-v4", 8, "mixed_bfloat16"), ("ladder-v5", 8, "mixed_bfloat16"),
     ("ladder-v6", 8, "mixed_bfloat16"), ("ladder-v7", 8, "mixed_bfloat16"),
-    ("ladder-v8", 8, "mixed_bfloat16")])
+    ("ladder-v8", 8, "mixed_bfloat16"), ("ladder-v10", 8, "mixed_bfloat16")])
 def test_the_previous_defaults_are_still_shipped(model, levels, dtype):
   # Files written by hyperprior-v1 (the default until ladder-v1), ladder-v1
   # (until ladder-v2), ladder-v2 (until ladder-v3), ladder-v3 (until
   # ladder-v4), ladder-v4 (until ladder-v5), ladder-v5 (until ladder-v6),
   # ladder-v6 (until ladder-v7) and ladder-v7 (until ladder-v9) decode;
   # each computes in the precision it had when it was the default, and its
-  # coding parameters in float32, as it wrote its files. ladder-v8 was
-  # shipped beside the default, not as the default (it decodes slower than
-  # issue #13's 0.5 s).
+  # coding parameters in float32, as it wrote its files. ladder-v8 and
+  # ladder-v10 (its successor, with fixed-point coding parameters) are
+  # shipped beside the default, not as it (they decode slower than issue
+  # #13's 0.5 s).
   assert {"hyperprior-v1", "ladder-v1", "ladder-v2", "ladder-v3",
           "ladder-v4", "ladder-v5", "ladder-v6", "ladder-v7",
-          "ladder-v8", "ladder-v9"} <= set(codec.shipped_models())
+          "ladder-v8", "ladder-v9", "ladder-v10"} <= set(
+              codec.shipped_models())
   assert codec.load_model(model).transform_dtype == dtype
-  assert codec.load_model(model).parameter_arithmetic == "float32"
+  assert codec.load_model(model).parameter_arithmetic == (
+      "fixed_point" if model == "ladder-v10" else "float32")
   image = photo(40, 56, seed=6)
   data = codec.compress_array(image, model)
   assert container.unpack(data).model_id == model
   decoded = codec.decompress_bytes(data)  # The id in the file picks it.
   assert decoded.shape == image.shape
-  # ladder-v8 codes y in two strings (its checkerboard context).
+  # ladder-v8 and ladder-v10 code y in two strings (a checkerboard
+  # context).
   context = codec.load_model(model).get_config().get("context")
-  assert (context == "checkerboard") == (model == "ladder-v8")
+  assert (context == "checkerboard") == (model in ("ladder-v8",
+                                                   "ladder-v10"))
   assert len(container.unpack(data).strings) == (3 if context else 2)
   np.testing.assert_array_equal(decoded, codec.decompress_bytes(data, model))
   image = image.astype(float)
