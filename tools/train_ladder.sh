@@ -48,6 +48,12 @@
 #     MODULATION=1 SYNTHESIS_BLOCKS=2 HYPER_BLOCKS=1 CONTEXT=checkerboard \
 #     LMBDAS="0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.025 0.0483" \
 #     tools/train_ladder.sh /work/runs/ladder-v8
+# ladder-v10: from ladder-v8, the same settings, STEPS=3000 stopped after
+# step 2000 and exported (--export-backup: fixed-point coding parameters):
+#   START=ladder-v8 LR=3e-5 STEPS=3000 QUANT=mixed PATCH=256 VALIDATE=1000 \
+#     MODULATION=1 SYNTHESIS_BLOCKS=2 HYPER_BLOCKS=1 CONTEXT=checkerboard \
+#     LMBDAS="0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.025 0.0483" \
+#     tools/train_ladder.sh /work/runs/ladder-v9
 # START is ignored once RUN_DIR/model has a backup: the run resumes.
 #
 # Two tries at step 28500 to train a ladder reaching lower rates (train's
