@@ -46,6 +46,11 @@ ACTIVATION_BITS = 12
 WEIGHT_BITS = 16
 # The largest magnitude a sum may reach (exact float64 integers go to 2**53).
 _LIMIT = 2.0**52
+# Where the fixed-point networks run: TensorFlow's CPU convolutions are
+# products and sums (im2col and matrix products), which the exactness
+# needs; a GPU library may choose FFT or Winograd algorithms, which round.
+# The networks are small (about 1.3 GMAC for a 768x512 image).
+DEVICE = "/CPU:0"
 
 
 class FixedPointOverflow(ValueError):
@@ -155,6 +160,10 @@ class FixedPointSynthesis:
         raise ValueError(f"fixed point does not support {type(layer)}")
 
   def __call__(self, z_hat: tf.Tensor) -> tf.Tensor:
+    with tf.device(DEVICE):
+      return self._call(z_hat)
+
+  def _call(self, z_hat: tf.Tensor) -> tf.Tensor:
     x = to_fixed(z_hat)
     for kind, layer, conv, relu in self._steps:
       if kind == "signal":
@@ -214,6 +223,10 @@ class FixedPointContext:
     activation grid) from the decoded anchors and the hyperprior's ``loc``
     and ``index`` there (``FixedPointSynthesis``'s values), all in
     ``checkerboard.split``'s layout."""
+    with tf.device(DEVICE):
+      return self._call(anchors, loc, index)
+
+  def _call(self, anchors, loc, index):
     loc, index = to_fixed(loc), to_fixed(index)
     inputs = tf.concat(list(self._neighbours(to_fixed(anchors))) +
                        [loc, index], axis=-1)
