@@ -25,7 +25,7 @@ A sum that could reach ``2**52`` is refused (``FixedPointOverflow``) rather
 than rounded.
 
 The rounded weights are derived from the model's float32 weights with
-float64 arithmetic (the RDFT kernels: one 25x25 matrix product), whose
+float64 arithmetic (an RDFT kernel: one 25x25 or 9x9 matrix product), whose
 error (about 1e-16) is far below the weight grid's step (1.5e-5).
 """
 
