@@ -168,6 +168,13 @@ def test_settings_and_their_defaults():
   old = HyperpriorCodec.from_config(config)
   assert (old.parameter_arithmetic, old.context_evaluation) == ("float32",
                                                                 "grid")
+  # A newer model without a context given one (train --start-from ...
+  # --context): the defaults.
+  plain = _codec(context=None).get_config()
+  assert "context_evaluation" not in plain
+  added = HyperpriorCodec.from_config(dict(plain, context="checkerboard"))
+  assert (added.parameter_arithmetic, added.context_evaluation) == (
+      "fixed_point", "non_anchors")
   with pytest.raises(ValueError, match="parameter_arithmetic must be one of"):
     _codec(parameter_arithmetic="int8")
   with pytest.raises(ValueError, match="give parameter_arithmetic='float32'"):

@@ -382,10 +382,14 @@ class HyperpriorCodec(_Codec):
   @classmethod
   def from_config(cls, config: dict):
     config = dict(config)
-    # Settings saved before these existed mean what those models did.
-    if config.get("context") and "context_evaluation" not in config:
-      config["context_evaluation"] = "grid"  # ladder-v8
-    config.setdefault("parameter_arithmetic", "float32")
+    # Settings saved before these existed mean what those models did:
+    # float32 (ladder-v8 and before) and, with a context, the grid
+    # (ladder-v8). A config with the arithmetic but without the evaluation
+    # is a newer model given a context (train --start-from): the default.
+    if "parameter_arithmetic" not in config:
+      config["parameter_arithmetic"] = "float32"
+      if config.get("context"):
+        config.setdefault("context_evaluation", "grid")
     return super().from_config(config)
 
   @property
