@@ -645,8 +645,10 @@ class _SignalConv(fixed_attributes.FixedOnceBuilt, keras.layers.Layer):
       kernel = kernel[::-1, ::-1]
     return kernel
 
-  def _legacy_call(self, x):
-    kernel = tf.cast(self._legacy_kernel(), x.dtype)
+  def legacy_filter(self, x: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
+    """A legacy layer's filtering of ``x`` with ``kernel`` (as
+    ``_legacy_kernel`` gives it, in ``x``'s dtype): no bias, no
+    activation."""
     if max(self.strides_up) > 1:
       shape = tf.shape(x)
       (sh, sw) = self.strides_up
@@ -658,17 +660,20 @@ class _SignalConv(fixed_attributes.FixedOnceBuilt, keras.layers.Layer):
       else:
         out_h, out_w = shape[1] * sh, shape[2] * sw
         padding = "SAME"
-      y = tf.nn.conv2d_transpose(
+      return tf.nn.conv2d_transpose(
           x, kernel, tf.stack([shape[0], out_h, out_w, self.filters]),
           strides=(1, sh, sw, 1), padding=padding)
-    else:
-      if self.padding != "valid":
-        (kh, kw) = self.kernel_support
-        pads = [[0, 0], [(kh - 1) // 2, kh // 2], [(kw - 1) // 2, kw // 2],
-                [0, 0]]
-        x = tf.pad(x, pads, mode=_PAD_MODES[self.padding])
-      y = tf.nn.conv2d(x, kernel, strides=(1,) + self.strides_down + (1,),
-                       padding="VALID")
+    if self.padding != "valid":
+      (kh, kw) = self.kernel_support
+      pads = [[0, 0], [(kh - 1) // 2, kh // 2], [(kw - 1) // 2, kw // 2],
+              [0, 0]]
+      x = tf.pad(x, pads, mode=_PAD_MODES[self.padding])
+    return tf.nn.conv2d(x, kernel, strides=(1,) + self.strides_down + (1,),
+                        padding="VALID")
+
+  def _legacy_call(self, x):
+    kernel = tf.cast(self._legacy_kernel(), x.dtype)
+    y = self.legacy_filter(x, kernel)
     if self.use_bias:
       y = tf.nn.bias_add(y, tf.cast(self._bias_parameter, y.dtype))
     if self.activation is not None:

@@ -172,6 +172,15 @@ class ContextRefinement(keras.layers.Layer):
     others = 1.0 - anchor_mask(loc)
     return loc + d_loc * others, index + d_index * others
 
+  def non_anchor_kernel(self) -> tf.Tensor:
+    """The 1x1 kernel [1, 1, 6 C, hidden] of the hidden layer at the
+    non-anchors, over ``neighbours``' four anchors, then ``loc`` and
+    ``index``: the 3x3 kernel's four edge taps and ``param_conv``'s."""
+    kernel = self.anchor_conv.kernel  # [3, 3, C, hidden]
+    taps = tf.concat([kernel[0, 1], kernel[2, 1], kernel[1, 0], kernel[1, 2],
+                      self.param_conv.kernel[0, 0]], axis=0)
+    return taps[None, None]
+
   def refine_others(self, anchors: tf.Tensor, loc: tf.Tensor,
                     index: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """``call``'s result at the non-anchor positions alone, in ``split``'s
@@ -188,12 +197,9 @@ class ContextRefinement(keras.layers.Layer):
     run in another order than ``call``'s, so results differ from it by
     rounding: the encoder and the decoder both use this method.
     """
-    kernel = self.anchor_conv.kernel  # [3, 3, C, hidden]
-    taps = tf.concat([kernel[0, 1], kernel[2, 1], kernel[1, 0], kernel[1, 2],
-                      self.param_conv.kernel[0, 0]], axis=0)
     inputs = tf.concat(list(neighbours(anchors)) + [loc, index], axis=-1)
     hidden = tf.nn.relu(CONTEXT_RATE * tf.nn.bias_add(
-        tf.nn.conv2d(inputs, taps[None, None], 1, "VALID"),
+        tf.nn.conv2d(inputs, self.non_anchor_kernel(), 1, "VALID"),
         self.anchor_conv.bias))
     corrections = CONTEXT_RATE * tf.nn.bias_add(
         tf.nn.conv2d(hidden, self.output_conv.kernel, 1, "VALID"),

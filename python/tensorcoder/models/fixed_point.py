@@ -40,6 +40,7 @@ import tensorflow as tf
 from tensorcoder.layers import parameters
 from tensorcoder.layers.residual import ResidualBlock
 from tensorcoder.layers.signal_conv import SignalConv2D
+from tensorcoder.models import checkerboard
 
 # Fractional bits of activations and of weights.
 ACTIVATION_BITS = 12
@@ -167,7 +168,7 @@ class FixedPointSynthesis:
     x = to_fixed(z_hat)
     for kind, layer, conv, relu in self._steps:
       if kind == "signal":
-        x = conv.finish(_signal_conv(layer, x, conv.kernel), relu)
+        x = conv.finish(layer.legacy_filter(x, conv.kernel), relu)
       else:
         inner = conv[0].finish(
             tf.nn.conv2d(x, conv[0].kernel, 1, "SAME"), relu=True)
@@ -176,46 +177,18 @@ class FixedPointSynthesis:
     return from_fixed(x)
 
 
-def _signal_conv(layer: SignalConv2D, x: tf.Tensor,
-                 kernel: tf.Tensor) -> tf.Tensor:
-  """``SignalConv2D._legacy_call``'s filtering (no bias, no activation)
-  with ``kernel``."""
-  (kh, kw) = layer.kernel_support
-  if max(layer.strides_up) > 1:
-    (sh, sw) = layer.strides_up
-    shape = tf.shape(x)
-    if layer.padding == "valid":
-      out_h, out_w = (shape[1] - 1) * sh + kh, (shape[2] - 1) * sw + kw
-      padding = "VALID"
-    else:
-      out_h, out_w, padding = shape[1] * sh, shape[2] * sw, "SAME"
-    return tf.nn.conv2d_transpose(
-        x, kernel, tf.stack([shape[0], out_h, out_w, layer.filters]),
-        strides=(1, sh, sw, 1), padding=padding)
-  if layer.padding != "valid":
-    x = tf.pad(x, [[0, 0], [(kh - 1) // 2, kh // 2], [(kw - 1) // 2, kw // 2],
-                   [0, 0]])
-  return tf.nn.conv2d(x, kernel, 1, "VALID")
-
-
 class FixedPointContext:
   """``ContextRefinement.refine_others`` in fixed point."""
 
   def __init__(self, context):
-    # Late import: checkerboard imports nothing of this module.
-    from tensorcoder.models import checkerboard  # pylint: disable=g-import-not-at-top
     rate = checkerboard.CONTEXT_RATE
-    kernel = context.anchor_conv.kernel.numpy()
-    taps = np.concatenate([kernel[0, 1], kernel[2, 1], kernel[1, 0],
-                           kernel[1, 2], context.param_conv.kernel.numpy()[0, 0]],
-                          axis=0)
     # CONTEXT_RATE * (conv(x, k) + b) = conv(x, rate * k) + rate * b.
-    self._hidden = _Conv(taps[None, None], context.anchor_conv.bias.numpy(),
+    self._hidden = _Conv(context.non_anchor_kernel().numpy(),
+                         context.anchor_conv.bias.numpy(),
                          f"{context.name}/hidden", scale=rate)
     self._output = _Conv(context.output_conv.kernel.numpy(),
                          context.output_conv.bias.numpy(),
                          f"{context.name}/output", scale=rate)
-    self._neighbours = checkerboard.neighbours
 
   def __call__(self, anchors: tf.Tensor, loc: tf.Tensor, index: tf.Tensor
                ) -> tuple[tf.Tensor, tf.Tensor]:
@@ -228,7 +201,7 @@ class FixedPointContext:
 
   def _call(self, anchors, loc, index):
     loc, index = to_fixed(loc), to_fixed(index)
-    inputs = tf.concat(list(self._neighbours(to_fixed(anchors))) +
+    inputs = tf.concat(list(checkerboard.neighbours(to_fixed(anchors))) +
                        [loc, index], axis=-1)
     hidden = self._hidden.finish(
         tf.nn.conv2d(inputs, self._hidden.kernel, 1, "VALID"), relu=True)

@@ -72,7 +72,7 @@ def test_synthesis_is_the_float_synthesis_on_a_grid():
 
 
 def _reference_signal_conv(x, layer, conv):
-  """``fixed_point._signal_conv`` plus bias and rescaling, in NumPy, the
+  """``SignalConv2D.legacy_filter`` plus bias and rescaling, in NumPy, the
   taps summed in the reverse order, one tap at a time."""
   kernel = conv.kernel.numpy()
   (kh, kw) = layer.kernel_support

@@ -39,6 +39,7 @@ from tensorcoder.layers.gdn import GDN
 from tensorcoder.layers.residual import ResidualBlock
 from tensorcoder.layers.signal_conv import SignalConv2D
 from tensorcoder.models import checkerboard
+from tensorcoder.models import fixed_point
 from tensorcoder.models import refinement
 from tensorcoder.models import tiling
 
@@ -438,7 +439,6 @@ class HyperpriorCodec(_Codec):
     """The fixed-point hyper-synthesis and context (made from the current
     weights when first needed; ``make_coders`` makes them anew)."""
     if self._fixed is None:
-      from tensorcoder.models import fixed_point  # pylint: disable=g-import-not-at-top
       self._fixed = (fixed_point.FixedPointSynthesis(self.hyper_synthesis),
                      None if self.context_model is None else
                      fixed_point.FixedPointContext(self.context_model))
@@ -626,6 +626,11 @@ class HyperpriorCodec(_Codec):
     from the anchors decoded first); decoding is correct only where they
     equal the encoder's.
     """
+    return self._decode_latents(strings, z_shape, parameters=True)
+
+  def _decode_latents(self, strings, z_shape, parameters: bool):
+    """``decode_latents``; with ``parameters`` False, ``(y_hat, None,
+    None)`` (a context's parameters are not reassembled)."""
     self._check_coders()
     self.check_strings(strings)
     z_hat = self.z_coder.decompress(tf.constant([strings[-1]]), list(z_shape))
@@ -642,6 +647,8 @@ class HyperpriorCodec(_Codec):
         anchors, loc, index, loc_others, index_others)
     others = self.y_coder.decompress(tf.constant([strings[1]]), index_others,
                                      loc=loc_others)
+    if not parameters:
+      return checkerboard.merge(anchors, others), None, None
     y_hat, loc, index = checkerboard.merge_together(
         [anchors, loc_anchors, index_anchors],
         [others, loc_others, index_others])
@@ -658,7 +665,7 @@ class HyperpriorCodec(_Codec):
       ValueError: the strings or ``z_shape`` do not fit ``image_shape``.
     """
     self.check_header(strings, image_shape, z_shape)
-    y_hat, _, _ = self.decode_latents(strings, z_shape)
+    y_hat, _, _ = self._decode_latents(strings, z_shape, parameters=False)
     return tiling.synthesize(self, y_hat, image_shape, tile)
 
 

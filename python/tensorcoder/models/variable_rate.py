@@ -340,6 +340,6 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
     quality = self.default_quality if quality is None else quality
     _, inverse = self.gains(quality)
     self.check_header(strings, image_shape, z_shape)
-    y_hat, _, _ = self.decode_latents(strings, z_shape)
+    y_hat, _, _ = self._decode_latents(strings, z_shape, parameters=False)
     return tiling.synthesize(self, y_hat * inverse, image_shape, tile,
                              transform=self.synthesis_at(quality))
