@@ -264,3 +264,49 @@ def test_other_image_commands_fail_in_one_line(tmp_path, args, message):
 
 if __name__ == "__main__":
   sys.exit(pytest.main([__file__, "-q"]))
+
+
+def _start_in_subprocess(prelude: str, checks: str) -> str:
+  code = "\n".join([
+      "import importlib.abc, sys", prelude,
+      "from tensorcoder import cli", "cli._start_tensorflow(plots=False)",
+      checks, "print('ok')"])
+  env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+  result = subprocess.run([sys.executable, "-c", code], env=env,
+                          capture_output=True, text=True, timeout=600,
+                          check=False)
+  assert result.returncode == 0, result.stderr
+  return result.stdout
+
+
+@needs_tensorflow
+def test_coding_commands_start_without_matplotlib():
+  """compress and decompress start TensorFlow and Keras without loading
+  matplotlib (Keras' optional import of it is slow), and leave it
+  importable afterwards."""
+  out = _start_in_subprocess("", "\n".join([
+      "assert 'keras' in sys.modules and 'tensorcoder.models' in sys.modules",
+      "assert 'matplotlib' not in sys.modules",
+      "import matplotlib.pyplot"]))
+  assert out.strip() == "ok"
+
+
+@needs_tensorflow
+def test_a_keras_that_needs_matplotlib_gets_it():
+  """If importing Keras fails for want of matplotlib (simulated: the first
+  import of keras imports matplotlib.pyplot), the start is retried with it
+  visible."""
+  prelude = "\n".join([
+      "class NeedsMatplotlib(importlib.abc.MetaPathFinder):",
+      "  tried = False",
+      "  def find_spec(self, name, path=None, target=None):",
+      "    if name == 'keras' and not self.tried:",
+      "      NeedsMatplotlib.tried = True",
+      "      import matplotlib.pyplot",
+      "    return None",
+      "sys.meta_path.insert(0, NeedsMatplotlib())"])
+  out = _start_in_subprocess(prelude, "\n".join([
+      "assert NeedsMatplotlib.tried",
+      "assert 'keras' in sys.modules and 'matplotlib.pyplot' in sys.modules",
+      "assert not any(type(f).__name__ == '_Hidden' for f in sys.meta_path)"]))
+  assert out.strip() == "ok"

