@@ -57,6 +57,9 @@ CASES = (
     ("ladder-v10_q1", "ladder-v10", 1),
     ("ladder-v10_q5", "ladder-v10", 5),
     ("ladder-v10_q8", "ladder-v10", 8),
+    ("ladder-v11_q1", "ladder-v11", 1),
+    ("ladder-v11_q5", "ladder-v11", 5),
+    ("ladder-v11_q8", "ladder-v11", 8),
 )
 
 

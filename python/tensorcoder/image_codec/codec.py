@@ -38,7 +38,7 @@ from tensorcoder.image_codec import images
 # models train in (a light import: the module loads TensorFlow lazily).
 from tensorcoder.image_codec.train import PRECISIONS
 
-DEFAULT_MODEL_ID = "ladder-v9"
+DEFAULT_MODEL_ID = "ladder-v11"
 # Models shipped in the package, by id: ``<id>.keras``. A new default gets a
 # new id; the old files stay here so that files made with them still decode.
 _SHIPPED_DIR = os.path.join(os.path.dirname(__file__), "default_model")

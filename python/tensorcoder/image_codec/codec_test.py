@@ -522,18 +522,21 @@ def test_default_model_is_the_embedded_ladder_and_beats_jpeg():
   _, default = codec.model_path(None)
   # The package (and a device call's 64 MiB) must stay small.
   assert os.path.exists(default) and os.path.getsize(default) < 24 << 20
-  assert codec.model_id(None) == codec.DEFAULT_MODEL_ID == "ladder-v9"
+  assert codec.model_id(None) == codec.DEFAULT_MODEL_ID == "ladder-v11"
   # Eight levels, the middle one (5) the default; the transforms compute in
   # bfloat16, as the model was trained.
   assert codec.qualities(None) == 8
   assert codec.check_quality(None, None) == 5
   assert codec.load_model(None).transform_dtype == "mixed_bfloat16"
   # Its levels modulate the transforms' hidden channels (since ladder-v6),
-  # its synthesis and hyper-synthesis have residual blocks (ladder-v7), and
-  # it computes the coding parameters in fixed point (ladder-v9: ladder-v7's
-  # weights), so its files decode on any machine.
+  # its synthesis and hyper-synthesis have residual blocks (ladder-v7), it
+  # computes the coding parameters in fixed point (since ladder-v9), so its
+  # files decode on any machine, and it codes y in two halves with a
+  # checkerboard context evaluated at the non-anchors (ladder-v11).
   default_model = codec.load_model(None)
   assert default_model.parameter_arithmetic == "fixed_point"
+  assert default_model.get_config()["context"] == "checkerboard"
+  assert default_model.context_evaluation == "non_anchors"
   assert default_model.level_modulation
   assert (default_model.synthesis_blocks, default_model.hyper_blocks,
           default_model.analysis_blocks) == (2, 1, 0)
@@ -557,10 +560,10 @@ def test_default_model_is_the_embedded_ladder_and_beats_jpeg():
   assert middle.psnr > middle.webp_psnr
   # Odd sizes work with it too, and files name it.
   data = codec.compress_array(photo(17, 31, seed=5))
-  assert container.unpack(data).model_id == "ladder-v9"
+  assert container.unpack(data).model_id == "ladder-v11"
   assert codec.decompress_bytes(data).shape == (17, 31, 3)
   # Shipped models are found by id, or by path, and give the same bytes.
-  assert codec.compress_array(photo(17, 31, seed=5), "ladder-v9") == data
+  assert codec.compress_array(photo(17, 31, seed=5), "ladder-v11") == data
   assert codec.compress_array(photo(17, 31, seed=5), default) == data
   with pytest.raises(FileNotFoundError, match="shipped model id"):
     codec.model_path("hyperprior-v0")
@@ -571,24 +574,26 @@ def test_default_model_is_the_embedded_ladder_and_beats_jpeg():
     ("ladder-v2", 8, "mixed_bfloat16"), ("ladder-v3", 8, "mixed_bfloat16"),
     ("ladder-v4", 8, "mixed_bfloat16"), ("ladder-v5", 8, "mixed_bfloat16"),
     ("ladder-v6", 8, "mixed_bfloat16"), ("ladder-v7", 8, "mixed_bfloat16"),
-    ("ladder-v8", 8, "mixed_bfloat16"), ("ladder-v10", 8, "mixed_bfloat16")])
+    ("ladder-v8", 8, "mixed_bfloat16"), ("ladder-v9", 8, "mixed_bfloat16"),
+    ("ladder-v10", 8, "mixed_bfloat16")])
 def test_the_previous_defaults_are_still_shipped(model, levels, dtype):
   # Files written by hyperprior-v1 (the default until ladder-v1), ladder-v1
   # (until ladder-v2), ladder-v2 (until ladder-v3), ladder-v3 (until
   # ladder-v4), ladder-v4 (until ladder-v5), ladder-v5 (until ladder-v6),
-  # ladder-v6 (until ladder-v7) and ladder-v7 (until ladder-v9) decode;
-  # each computes in the precision it had when it was the default, and its
-  # coding parameters in float32, as it wrote its files. ladder-v8 and
-  # ladder-v10 (its successor, with fixed-point coding parameters) are
-  # shipped beside the default, not as it (they decode slower than issue
-  # #13's 0.5 s).
+  # ladder-v6 (until ladder-v7), ladder-v7 (until ladder-v9) and ladder-v9
+  # (until ladder-v11) decode; each computes in the precision it had when
+  # it was the default, and its coding parameters in the arithmetic it
+  # wrote its files with (fixed point since ladder-v9). ladder-v8 and
+  # ladder-v10 (its successor, with fixed-point coding parameters) were
+  # shipped beside the default, not as it (they decoded slower than issue
+  # #13's 0.5 s before the transforms ran as graphs).
   assert {"hyperprior-v1", "ladder-v1", "ladder-v2", "ladder-v3",
           "ladder-v4", "ladder-v5", "ladder-v6", "ladder-v7",
-          "ladder-v8", "ladder-v9", "ladder-v10"} <= set(
+          "ladder-v8", "ladder-v9", "ladder-v10", "ladder-v11"} <= set(
               codec.shipped_models())
   assert codec.load_model(model).transform_dtype == dtype
   assert codec.load_model(model).parameter_arithmetic == (
-      "fixed_point" if model == "ladder-v10" else "float32")
+      "fixed_point" if model in ("ladder-v9", "ladder-v10") else "float32")
   image = photo(40, 56, seed=6)
   data = codec.compress_array(image, model)
   assert container.unpack(data).model_id == model
