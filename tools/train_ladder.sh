@@ -54,6 +54,8 @@
 #     MODULATION=1 SYNTHESIS_BLOCKS=2 HYPER_BLOCKS=1 CONTEXT=checkerboard \
 #     LMBDAS="0.0004 0.0009 0.0018 0.0035 0.0067 0.013 0.025 0.0483" \
 #     tools/train_ladder.sh /work/runs/ladder-v9
+# ladder-v11: that command run again, which resumed from the step-2000
+# backup and finished at step 3000 (RUN_DIR/model/model.keras, compacted).
 # START is ignored once RUN_DIR/model has a backup: the run resumes.
 #
 # Two tries at step 28500 to train a ladder reaching lower rates (train's

@@ -163,8 +163,9 @@ class _Codec(keras.Model):
     layer's operations (convolution, bias, activation) and runs no Python
     between them: a 768x512 synthesis took 156 ms instead of 207 eagerly,
     for a trace of about 0.3 s once per process. The values are the eager
-    ones up to the rounding of the fused operations (bfloat16 transforms:
-    up to 3-4 % of the pixels one level apart, PSNR within 0.001 dB),
+    ones up to the rounding of the fused operations (bfloat16 transforms
+    with residual blocks: 2-5 % of the pixels one level apart, PSNR within
+    0.001 dB),
     which does not change what the bytes mean (``coding_parameters``). The
     weights are read when the graph runs, so it follows training."""
     if kind not in ("analysis", "synthesis"):
