@@ -75,15 +75,29 @@ def from_fixed(x: tf.Tensor) -> tf.Tensor:
   return tf.cast(x * 2.0**-ACTIVATION_BITS, tf.float32)
 
 
-def _rescale(total: tf.Tensor, what: str) -> tf.Tensor:
+def _rescale(total: tf.Tensor) -> tf.Tensor:
   """A layer's exact sums (units of ``2**-(A + W)``) back on the activation
-  grid, halves up; refuses sums that might not have been exact."""
-  largest = float(tf.reduce_max(tf.abs(total)))
-  if not largest < _LIMIT:  # Also catches NaN.
-    raise FixedPointOverflow(
-        f"{what}: a fixed-point sum reached {largest:.3g}, beyond 2**52 "
-        "(the activations are out of the range the model was made for)")
+  grid, halves up."""
   return tf.floor(total * 2.0**-WEIGHT_BITS + 0.5)
+
+
+def _check_sums(names: list[str], largest: np.ndarray) -> None:
+  """Refuses sums that might not have been exact: raises
+  FixedPointOverflow naming the first layer (in ``names``' order) whose
+  largest sum (``largest``) reached ``2**52`` or is NaN."""
+  for name, value in zip(names, largest):
+    if not value < _LIMIT:  # Also catches NaN.
+      raise FixedPointOverflow(
+          f"{name}: a fixed-point sum reached {value:.3g}, beyond 2**52 "
+          "(the activations are out of the range the model was made for)")
+
+
+def _traced(function, inputs: int):
+  """``function`` of ``inputs`` float32 tensors of rank 4 as a TensorFlow
+  graph (traced once for any size). A graph computes the same bits: its
+  operations are the same integer arithmetic, exact in any order."""
+  return tf.function(function, autograph=False, input_signature=[
+      tf.TensorSpec([None, None, None, None], tf.float32)] * inputs)
 
 
 class _Conv:
@@ -98,12 +112,16 @@ class _Conv:
         ACTIVATION_BITS + WEIGHT_BITS))
     self.name = name
 
-  def finish(self, total: tf.Tensor, relu: bool) -> tf.Tensor:
+  def finish(self, total: tf.Tensor, relu: bool,
+             largest: list) -> tf.Tensor:
+    """The layer's output from its convolution's sums ``total``; appends
+    the largest magnitude of the sums to ``largest`` (``_check_sums``)."""
     if self.bias is not None:
       total = tf.nn.bias_add(total, self.bias)
     if relu:
       total = tf.nn.relu(total)
-    return _rescale(total, self.name)
+    largest.append(tf.reduce_max(tf.abs(total)))
+    return _rescale(total)
 
 
 def _legacy_kernel(layer: SignalConv2D) -> np.ndarray:
@@ -138,10 +156,13 @@ class FixedPointSynthesis:
   """A hyper-synthesis transform (``keras.Sequential`` of legacy
   ``SignalConv2D`` with ReLU or no activation and ``ResidualBlock``) in
   fixed point: ``__call__`` maps float z_hat to its outputs (float32
-  values on the activation grid)."""
+  values on the activation grid). It runs as a TensorFlow graph; the sums
+  are checked after it ran."""
 
   def __init__(self, transform: keras.Sequential):
     self._steps = []
+    # The convolutions in the order their sums are checked.
+    self._names = []
     for layer in transform.layers:
       if isinstance(layer, SignalConv2D):
         if not layer.legacy or layer.strides_down != (1, 1) or (
@@ -152,33 +173,41 @@ class FixedPointSynthesis:
                      layer.bias.numpy() if layer.use_bias else None,
                      layer.name)
         self._steps.append(("signal", layer, conv, _activation(layer)))
+        self._names.append(conv.name)
       elif isinstance(layer, ResidualBlock):
         convs = [_Conv(c.kernel.numpy(), c.bias.numpy(),
                        f"{layer.name}/{c.name}")
                  for c in (layer.conv_a, layer.conv_b)]
         self._steps.append(("residual", layer, convs, None))
+        self._names.extend(c.name for c in convs)
       else:
         raise ValueError(f"fixed point does not support {type(layer)}")
+    self._graph = _traced(self._call, 1)
 
   def __call__(self, z_hat: tf.Tensor) -> tf.Tensor:
     with tf.device(DEVICE):
-      return self._call(z_hat)
+      outputs, largest = self._graph(tf.cast(z_hat, tf.float32))
+    _check_sums(self._names, largest.numpy())
+    return outputs
 
-  def _call(self, z_hat: tf.Tensor) -> tf.Tensor:
-    x = to_fixed(z_hat)
-    for kind, layer, conv, relu in self._steps:
-      if kind == "signal":
-        x = conv.finish(layer.legacy_filter(x, conv.kernel), relu)
-      else:
-        inner = conv[0].finish(
-            tf.nn.conv2d(x, conv[0].kernel, 1, "SAME"), relu=True)
-        x = x + conv[1].finish(
-            tf.nn.conv2d(inner, conv[1].kernel, 1, "SAME"), relu=False)
-    return from_fixed(x)
+  def _call(self, z_hat: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    largest = []
+    with tf.device(DEVICE):
+      x = to_fixed(z_hat)
+      for kind, layer, conv, relu in self._steps:
+        if kind == "signal":
+          x = conv.finish(layer.legacy_filter(x, conv.kernel), relu, largest)
+        else:
+          inner = conv[0].finish(
+              tf.nn.conv2d(x, conv[0].kernel, 1, "SAME"), True, largest)
+          x = x + conv[1].finish(
+              tf.nn.conv2d(inner, conv[1].kernel, 1, "SAME"), False, largest)
+      return from_fixed(x), tf.stack(largest)
 
 
 class FixedPointContext:
-  """``ContextRefinement.refine_others`` in fixed point."""
+  """``ContextRefinement.refine_others`` in fixed point, as a TensorFlow
+  graph (the sums checked after it ran)."""
 
   def __init__(self, context):
     rate = checkerboard.CONTEXT_RATE
@@ -189,6 +218,7 @@ class FixedPointContext:
     self._output = _Conv(context.output_conv.kernel.numpy(),
                          context.output_conv.bias.numpy(),
                          f"{context.name}/output", scale=rate)
+    self._graph = _traced(self._call, 3)
 
   def __call__(self, anchors: tf.Tensor, loc: tf.Tensor, index: tf.Tensor
                ) -> tuple[tf.Tensor, tf.Tensor]:
@@ -197,15 +227,23 @@ class FixedPointContext:
     and ``index`` there (``FixedPointSynthesis``'s values), all in
     ``checkerboard.split``'s layout."""
     with tf.device(DEVICE):
-      return self._call(anchors, loc, index)
+      loc, index, largest = self._graph(*(tf.cast(t, tf.float32)
+                                          for t in (anchors, loc, index)))
+    _check_sums([self._hidden.name, self._output.name], largest.numpy())
+    return loc, index
 
   def _call(self, anchors, loc, index):
-    loc, index = to_fixed(loc), to_fixed(index)
-    inputs = tf.concat(list(checkerboard.neighbours(to_fixed(anchors))) +
-                       [loc, index], axis=-1)
-    hidden = self._hidden.finish(
-        tf.nn.conv2d(inputs, self._hidden.kernel, 1, "VALID"), relu=True)
-    corrections = self._output.finish(
-        tf.nn.conv2d(hidden, self._output.kernel, 1, "VALID"), relu=False)
-    d_loc, d_index = tf.split(corrections, 2, axis=-1)
-    return from_fixed(loc + d_loc), from_fixed(index + d_index)
+    largest = []
+    with tf.device(DEVICE):
+      loc, index = to_fixed(loc), to_fixed(index)
+      inputs = tf.concat(list(checkerboard.neighbours(to_fixed(anchors))) +
+                         [loc, index], axis=-1)
+      hidden = self._hidden.finish(
+          tf.nn.conv2d(inputs, self._hidden.kernel, 1, "VALID"), True,
+          largest)
+      corrections = self._output.finish(
+          tf.nn.conv2d(hidden, self._output.kernel, 1, "VALID"), False,
+          largest)
+      d_loc, d_index = tf.split(corrections, 2, axis=-1)
+      return (from_fixed(loc + d_loc), from_fixed(index + d_index),
+              tf.stack(largest))
