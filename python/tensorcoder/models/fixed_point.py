@@ -31,6 +31,7 @@ error (about 1e-16) is far below the weight grid's step (1.5e-5).
 
 from __future__ import annotations
 
+import functools
 from typing import Optional
 
 import keras
@@ -96,8 +97,11 @@ def _traced(function, inputs: int):
   """``function`` of ``inputs`` float32 tensors of rank 4 as a TensorFlow
   graph (traced once for any size). A graph computes the same bits: its
   operations are the same integer arithmetic, exact in any order."""
-  return tf.function(function, autograph=False, input_signature=[
-      tf.TensorSpec([None, None, None, None], tf.float32)] * inputs)
+  # Wrapped in a partial: TensorFlow counts the traces of a method's code
+  # over all instances, and would warn of retracing after five models.
+  return tf.function(functools.partial(function), autograph=False,
+                     input_signature=[tf.TensorSpec([None, None, None, None],
+                                                    tf.float32)] * inputs)
 
 
 class _Conv:
