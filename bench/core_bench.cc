@@ -22,7 +22,7 @@ constexpr size_t kSymbols = size_t{1} << 20;
 constexpr int kPrecision = 16;
 
 struct Workload {
-  const char* name;
+  const char* name = "";
   std::vector<int32_t> lookup;  // Matrix layout, `width` values per row.
   size_t rows = 0, width = 0;
   std::vector<int32_t> indexes;  // Empty: channel mode.
@@ -61,7 +61,8 @@ void Finish(Workload* w, std::vector<std::vector<int32_t>>& rows) {
 double Upper(double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }
 
 Workload MakeA() {
-  Workload w{"A (indexed Gaussian)"};
+  Workload w;
+  w.name = "A (indexed Gaussian)";
   std::mt19937_64 rng(20261122);
   std::vector<std::vector<int32_t>> rows;
   std::vector<int> bounds;
@@ -93,7 +94,8 @@ Workload MakeA() {
 }
 
 Workload MakeB() {
-  Workload w{"B (factorized logistic)"};
+  Workload w;
+  w.name = "B (factorized logistic)";
   std::mt19937_64 rng(20261123);
   std::vector<std::vector<int32_t>> rows;
   std::vector<int> lows, highs;
