@@ -189,8 +189,7 @@ class FixedPointSynthesis:
     self._graph = _traced(self._call, 1)
 
   def __call__(self, z_hat: tf.Tensor) -> tf.Tensor:
-    with tf.device(DEVICE):
-      outputs, largest = self._graph(tf.cast(z_hat, tf.float32))
+    outputs, largest = self._graph(tf.cast(z_hat, tf.float32))
     _check_sums(self._names, largest.numpy())
     return outputs
 
@@ -230,9 +229,8 @@ class FixedPointContext:
     activation grid) from the decoded anchors and the hyperprior's ``loc``
     and ``index`` there (``FixedPointSynthesis``'s values), all in
     ``checkerboard.split``'s layout."""
-    with tf.device(DEVICE):
-      loc, index, largest = self._graph(*(tf.cast(t, tf.float32)
-                                          for t in (anchors, loc, index)))
+    loc, index, largest = self._graph(*(tf.cast(t, tf.float32)
+                                        for t in (anchors, loc, index)))
     _check_sums([self._hidden.name, self._output.name], largest.numpy())
     return loc, index
 

@@ -120,9 +120,8 @@ class _Codec(keras.Model):
     super().__init__(**kwargs)
     self.lmbda = float(lmbda)
     self._transform_dtype = _policy_name(transform_dtype)
-    # The traced coding transforms (``coding_transform``), made when first
-    # used.
-    self._traced = None
+    # The traced coding transforms (``coding_transform``).
+    self._traced = _TracedTransforms()
 
   def _make_transforms(self, filters: int, latents: int,
                        analysis_blocks: int = 0,
@@ -147,11 +146,15 @@ class _Codec(keras.Model):
     del kind, quality
     return ()
 
+  def _transform(self, kind: str) -> keras.Sequential:
+    """The analysis (``kind`` "analysis") or synthesis transform."""
+    return self.analysis if kind == "analysis" else self.synthesis
+
   def _apply_transform(self, kind: str, x: tf.Tensor, *inputs) -> tf.Tensor:
     """The analysis or synthesis transform of ``x`` given
     ``_coding_inputs``."""
     del inputs
-    return self.analysis(x) if kind == "analysis" else self.synthesis(x)
+    return self._transform(kind)(x)
 
   def coding_transform(self, kind: str, quality=None):
     """The analysis (``kind`` "analysis": float images [B, H, W, 3] to y)
@@ -171,14 +174,13 @@ class _Codec(keras.Model):
     if kind not in ("analysis", "synthesis"):
       raise ValueError(f"kind must be 'analysis' or 'synthesis', not "
                        f"{kind!r}")
-    inputs = tuple(tf.convert_to_tensor(t)
-                   for t in self._coding_inputs(kind, quality))
-    if self._traced is None:
-      self._traced = _TracedTransforms()
+    inputs = tf.nest.map_structure(tf.convert_to_tensor,
+                                   self._coding_inputs(kind, quality))
     if kind not in self._traced.functions:
       channels = 3 if kind == "analysis" else self.num_latents
       signature = ([tf.TensorSpec([None, None, None, channels], tf.float32)]
-                   + [tf.TensorSpec.from_tensor(t) for t in inputs])
+                   + list(tf.nest.map_structure(tf.TensorSpec.from_tensor,
+                                                inputs)))
       # A partial, not a lambda: TensorFlow counts traces per function
       # code, and would warn of retracing after five models' traces.
       self._traced.functions[kind] = tf.function(

@@ -225,23 +225,16 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
 
   def _coding_inputs(self, kind: str, quality=None) -> tuple:
     """The level modulation of ``quality`` (default: the default quality)
-    for the analysis (``kind`` "analysis") or synthesis: its scales and
-    shifts, two [MODULATED_LAYERS, F] tensors (none without modulation)."""
+    for the analysis (``kind`` "analysis") or synthesis, as
+    ``quality_modulations`` gives it (none without modulation)."""
     quality = self.default_quality if quality is None else quality
     modulation = self.quality_modulations(quality)[
         0 if kind == "analysis" else 1]
-    if modulation is None:
-      return ()
-    return (tf.stack([scale for scale, _ in modulation]),
-            tf.stack([shift for _, shift in modulation]))
+    return () if modulation is None else (modulation,)
 
   def _apply_transform(self, kind: str, x: tf.Tensor, *inputs) -> tf.Tensor:
-    transform = self.analysis if kind == "analysis" else self.synthesis
-    if not inputs:
-      return transform(x)
-    scales, shifts = inputs
-    return self._modulated(transform, x, [
-        (scales[i], shifts[i]) for i in range(MODULATED_LAYERS)])
+    return self._modulated(self._transform(kind), x,
+                           inputs[0] if inputs else None)
 
   def analysis_at(self, quality):
     """The analysis transform (a function of float images) of ``quality``:
