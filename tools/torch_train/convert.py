@@ -29,15 +29,40 @@ import sys
 import numpy as np
 
 META = ("filters", "latents", "hyper", "lmbdas")
+# ladder_torch.SETTINGS: the architecture beyond the sizes, as integers
+# (0 when a file has no such key: the models before them).
+SETTINGS = ("modulation", "analysis_blocks", "synthesis_blocks",
+            "hyper_blocks", "context")
 
 
-def _model(filters, latents, hyper, lmbdas):
+def _model(filters, latents, hyper, lmbdas, modulation=0, analysis_blocks=0,
+           synthesis_blocks=0, hyper_blocks=0, context=0,
+           transform_dtype=None):
   from tensorcoder.models import VariableRateHyperpriorCodec  # pylint: disable=g-import-not-at-top
   model = VariableRateHyperpriorCodec(
       num_filters=int(filters), num_latents=int(latents),
-      num_hyper_filters=int(hyper), lmbdas=tuple(float(l) for l in lmbdas))
+      num_hyper_filters=int(hyper), lmbdas=tuple(float(l) for l in lmbdas),
+      level_modulation=bool(modulation), analysis_blocks=int(analysis_blocks),
+      synthesis_blocks=int(synthesis_blocks), hyper_blocks=int(hyper_blocks),
+      context="checkerboard" if int(context) else None,
+      transform_dtype=transform_dtype)
   model.build()
   return model
+
+
+def settings(model) -> dict:
+  """``SETTINGS`` of a ``VariableRateHyperpriorCodec``."""
+  if model.context not in (None, "checkerboard"):
+    raise SystemExit(f"ladder_torch.py has no {model.context!r} context")
+  return dict(modulation=np.int64(model.level_modulation),
+              analysis_blocks=np.int64(model.analysis_blocks),
+              synthesis_blocks=np.int64(model.synthesis_blocks),
+              hyper_blocks=np.int64(model.hyper_blocks),
+              context=np.int64(model.context is not None))
+
+
+def _saved_settings(saved) -> dict:
+  return {k: int(saved[k]) for k in SETTINGS if k in saved}
 
 
 def load_source(source: str):
@@ -67,7 +92,7 @@ def export(source: str, path: str) -> None:
             enumerate(model.trainable_weights)}
   np.savez(path, filters=model.num_filters, latents=model.num_latents,
            hyper=model.num_hyper_filters, lmbdas=np.array(model.lmbdas),
-           step=np.int64(step),
+           step=np.int64(step), **settings(model),
            paths=np.array([w.path for w in model.trainable_weights]),
            exclude=np.array([os.path.basename(f) for f in validation],
                             dtype=str),
@@ -92,7 +117,7 @@ def export_refs(keras_path: str, path: str, run: str, step: int) -> None:
     raise SystemExit(f"{run}: not a variable-rate run")
   shipped = codec.load_model(keras_path)
   model = _model(shipped.num_filters, shipped.num_latents,
-                 shipped.num_hyper_filters, config.lmbdas)
+                 shipped.num_hyper_filters, config.lmbdas, **settings(shipped))
   relevel.move_gains(shipped, model, shipped.lmbdas, config.lmbdas)
   stored = start_weights.open_weights(keras_path)
   datasets = {}
@@ -113,7 +138,7 @@ def export_refs(keras_path: str, path: str, run: str, step: int) -> None:
   relative = os.path.relpath(os.path.abspath(keras_path), root)
   np.savez(path, filters=model.num_filters, latents=model.num_latents,
            hyper=model.num_hyper_filters, lmbdas=np.array(model.lmbdas),
-           step=np.int64(step), keras=np.array(relative),
+           step=np.int64(step), keras=np.array(relative), **settings(model),
            exclude=np.array([os.path.basename(f) for f in validation],
                             dtype=str), **out)
   inline = sum(key.startswith("w") for key in out)
@@ -122,11 +147,13 @@ def export_refs(keras_path: str, path: str, run: str, step: int) -> None:
         "images to leave out")
 
 
-def to_model(path: str):
-  """A ``VariableRateHyperpriorCodec`` with the weights of ``path``, its
-  tables made."""
+def to_model(path: str, transform_dtype=None):
+  """A ``VariableRateHyperpriorCodec`` with the weights of ``path`` (its
+  architecture as the file's ``SETTINGS`` say), its transforms in the
+  dtype policy ``transform_dtype`` (None: float32), its tables made."""
   saved = np.load(path)
-  model = _model(*(saved[k] for k in META))
+  model = _model(*(saved[k] for k in META), **_saved_settings(saved),
+                 transform_dtype=transform_dtype)
   variables = model.trainable_weights
   arrays = [saved[f"w{i:03d}"] for i in range(len(variables))]
   for variable, array in zip(variables, arrays):
@@ -138,9 +165,9 @@ def to_model(path: str):
   return model
 
 
-def import_(path: str, target: str) -> None:
+def import_(path: str, target: str, transform_dtype=None) -> None:
   from tensorcoder import _atomic  # pylint: disable=g-import-not-at-top
-  model = to_model(path)
+  model = to_model(path, transform_dtype)
   _atomic.save_model_atomically(model, target)
   print(f"wrote {target}")
 
@@ -163,13 +190,16 @@ def main() -> None:
   i = sub.add_parser("import")
   i.add_argument("npz")
   i.add_argument("keras")
+  i.add_argument("--transform-dtype", default=None,
+                 help="the transforms' dtype policy, e.g. mixed_bfloat16 "
+                 "(as the shipped models since ladder-v3; default float32)")
   args = parser.parse_args()
   if args.command == "export":
     export(args.source, args.npz)
   elif args.command == "export-refs":
     export_refs(args.keras, args.npz, args.run, args.step)
   else:
-    import_(args.npz, args.keras)
+    import_(args.npz, args.keras, args.transform_dtype)
 
 
 if __name__ == "__main__":

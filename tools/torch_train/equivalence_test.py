@@ -26,21 +26,42 @@ import ladder_torch  # pylint: disable=g-import-not-at-top
 from tensorcoder import distributions  # pylint: disable=g-import-not-at-top
 
 SETTINGS = dict(filters=8, latents=6, hyper=5, lmbdas=(0.002, 0.01, 0.05))
+# The architecture of the shipped models since ladder-v11 (level
+# modulation, residual blocks, a checkerboard context), with a block in the
+# analysis too.
+MODERN = dict(modulation=1, analysis_blocks=1, synthesis_blocks=2,
+              hyper_blocks=1, context=1)
+
+
+def _pair(settings):
+  keras.utils.set_random_seed(3)
+  model = convert._model(*(SETTINGS[k] for k in convert.META), **settings)  # pylint: disable=protected-access
+  rng = np.random.default_rng(0)
+  # Gains away from their initial values, and a density, residual blocks,
+  # modulation and context that are not at their initialization (zeros:
+  # the identity), so that every variable matters.
+  for variable in model.trainable_weights:
+    variable.assign(variable.numpy() + rng.normal(
+        0, 0.05, variable.shape).astype(np.float32))
+  twin = ladder_torch.Ladder(*(SETTINGS[k] for k in convert.META),
+                             **settings)
+  twin.load_arrays([w.numpy() for w in model.trainable_weights])
+  return model, twin
 
 
 @pytest.fixture(scope="module")
 def pair():
-  keras.utils.set_random_seed(3)
-  model = convert._model(*(SETTINGS[k] for k in convert.META))  # pylint: disable=protected-access
-  rng = np.random.default_rng(0)
-  # Gains away from their initial values, and a density that is not at
-  # its initialization, so that every variable matters.
-  for variable in model.trainable_weights:
-    variable.assign(variable.numpy() + rng.normal(
-        0, 0.05, variable.shape).astype(np.float32))
-  twin = ladder_torch.Ladder(*(SETTINGS[k] for k in convert.META))
-  twin.load_arrays([w.numpy() for w in model.trainable_weights])
-  return model, twin
+  return _pair({})
+
+
+@pytest.fixture(scope="module")
+def modern():
+  return _pair(MODERN)
+
+
+@pytest.fixture(scope="module", params=["plain", "modern"])
+def both(request, pair, modern):
+  return pair if request.param == "plain" else modern
 
 
 def _nchw(x):
@@ -58,20 +79,36 @@ def test_the_rdft_basis_is_tensorcoders():
                                   parameters.real_dft_basis(size))
 
 
-def test_variables_line_up(pair):
-  model, twin = pair
+def test_constants_are_tensorcoders():
+  from tensorcoder.models import checkerboard  # pylint: disable=g-import-not-at-top
+  from tensorcoder.models import variable_rate  # pylint: disable=g-import-not-at-top
+  assert ladder_torch.MODULATION_RATE == variable_rate.MODULATION_RATE
+  assert ladder_torch.MODULATED_LAYERS == variable_rate.MODULATED_LAYERS
+  assert ladder_torch.CONTEXT_RATE == checkerboard.CONTEXT_RATE
+  assert ladder_torch.SETTINGS == convert.SETTINGS
+  mask = checkerboard.anchor_mask(tf.zeros([1, 5, 4, 1])).numpy()
+  np.testing.assert_array_equal(ladder_torch.anchor_mask(5, 4).numpy(),
+                                np.transpose(mask, (0, 3, 1, 2)))
+
+
+def test_variables_line_up(both):
+  model, twin = both
   assert len(twin.names) == len(model.trainable_weights)
-  for name, variable in zip(twin.names, model.trainable_weights):
-    assert variable.path.split("/")[-1] == name.split("/")[-1], (
-        name, variable.path)
+  for name, variable, shape in zip(twin.names, model.trainable_weights,
+                                   twin.variable_shapes()):
+    # The same variable: the same last name part(s) and shape.
+    parts = 2 if "/conv_" in name else 1
+    assert (variable.path.split("/")[-parts:] ==
+            name.split("/")[-parts:]), (name, variable.path)
+    assert tuple(variable.shape) == shape[1], (name, variable.path)
 
 
 @pytest.mark.parametrize("group,shape", [
     ("analysis", (2, 64, 64, 3)), ("synthesis", (2, 4, 4, 6)),
     ("hyper_analysis", (2, 4, 4, 6)), ("hyper_synthesis", (2, 1, 1, 5)),
     ("hyper_synthesis", (1, 3, 2, 5))])
-def test_transforms(pair, group, shape):
-  model, twin = pair
+def test_transforms(both, group, shape):
+  model, twin = both
   x = np.random.default_rng(1).uniform(0, 1, shape).astype(np.float32)
   expected = getattr(model, group)(tf.constant(x)).numpy()
   got = _nhwc(twin.transform(group, _nchw(x)))
@@ -92,6 +129,43 @@ def test_likelihoods(pair):
   expected = distributions.NoisyNormal(0.0, scale).log_prob(centered).numpy()
   got = _nhwc(twin.y_log_prob(_nchw(centered), _nchw(index)))
   np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_modulated_transforms(modern):
+  # Each example at its own level: the transforms scaled and shifted.
+  model, twin = modern
+  levels = np.array([2, 0])
+  analysis, synthesis = model._level_modulations(tf.constant(levels))  # pylint: disable=protected-access
+  mods = twin.level_modulations(torch.as_tensor(levels))
+  rng = np.random.default_rng(7)
+  x = rng.uniform(0, 1, (2, 64, 64, 3)).astype(np.float32)
+  y = rng.normal(0, 1, (2, 4, 4, 6)).astype(np.float32)
+  for group, inputs, keras_mod, torch_mod in (
+      ("analysis", x, analysis, mods[0]), ("synthesis", y, synthesis, mods[1])):
+    expected = model._modulated(getattr(model, group), tf.constant(inputs),  # pylint: disable=protected-access
+                                keras_mod).numpy()
+    got = _nhwc(twin.transform(group, _nchw(inputs), torch_mod))
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    plain = _nhwc(twin.transform(group, _nchw(inputs)))
+    assert np.abs(plain - expected).max() > 1e-3  # The modulation matters.
+
+
+def test_context_parameters(modern):
+  # The non-anchors' location and scale index refined from the rounded
+  # anchors; the anchors' unchanged.
+  model, twin = modern
+  rng = np.random.default_rng(8)
+  y = rng.normal(0, 3, (2, 4, 6, 6)).astype(np.float32)
+  loc = rng.normal(0, 1, y.shape).astype(np.float32)
+  index = rng.uniform(0, 63, y.shape).astype(np.float32)
+  expected = model._context_parameters(  # pylint: disable=protected-access
+      tf.constant(y), tf.constant(loc), tf.constant(index))
+  got = twin.context_parameters(_nchw(y), _nchw(loc), _nchw(index))
+  anchors = ladder_torch.anchor_mask(4, 6).numpy()[0, 0] == 1
+  for e, g, before in zip(expected, got, (loc, index)):
+    np.testing.assert_allclose(_nhwc(g), e.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(_nhwc(g)[:, anchors], before[:, anchors])
+    assert np.abs(_nhwc(g) - before)[:, ~anchors].min() > 0
 
 
 def test_training_forward(pair):
@@ -169,8 +243,50 @@ def test_mixed_quantization_forward(pair):
   np.testing.assert_array_equal(loc_t.grad.numpy(), [[0.0, 0.0, 0.0]])
 
 
-def test_gradients_reach_every_variable(pair):
-  _, twin = pair
+@pytest.mark.parametrize("mixed", [False, True])
+def test_modern_training_forward(modern, mixed):
+  # The whole training forward of a model with modulation, residual blocks
+  # and a context, with the same noise: the context refines the rate's
+  # parameters, and with mixed quantization the synthesis sees y rounded
+  # around the refined location.
+  model, twin = modern
+  rng = np.random.default_rng(9)
+  x = rng.uniform(0, 1, (3, 64, 64, 3)).astype(np.float32)
+  levels = np.array([0, 2, 1])
+  gain, inverse = model._level_gains(tf.constant(levels))  # pylint: disable=protected-access
+  analysis, synthesis = model._level_modulations(tf.constant(levels))  # pylint: disable=protected-access
+  y = model._modulated(model.analysis, tf.constant(x), analysis) * gain  # pylint: disable=protected-access
+  z = model.hyper_analysis(y)
+  u_z = rng.uniform(-.5, .5, z.shape).astype(np.float32)
+  u_y = rng.uniform(-.5, .5, y.shape).astype(np.float32)
+  z_tilde = z + u_z
+  loc, index = model._context_parameters(y, *model._hyper(z_tilde))  # pylint: disable=protected-access
+  y_tilde = y + u_y
+  scale = model.scale_fn(tf.clip_by_value(index, 0, 63))
+  log_prob = tf.reduce_sum(distributions.NoisyNormal(0.0, scale).log_prob(
+      y_tilde - loc), [1, 2, 3]) + tf.reduce_sum(
+          distributions.NoisyDeepFactorized(
+              base=model.hyperprior_density).log_prob(z_tilde), [1, 2, 3])
+  model.mixed_quantization = mixed
+  try:
+    shown = model._synthesis_input(y, y_tilde, loc, training=True)  # pylint: disable=protected-access
+  finally:
+    model.mixed_quantization = False
+  expected_x = model._modulated(model.synthesis, shown * inverse,  # pylint: disable=protected-access
+                                synthesis).numpy()
+  twin.mixed_quantization = mixed
+  try:
+    bits, x_hat = twin(_nchw(x), torch.as_tensor(levels),
+                       noise=(_nchw(u_z), _nchw(u_y)))
+  finally:
+    twin.mixed_quantization = False
+  np.testing.assert_allclose(bits.detach().numpy(),
+                             log_prob.numpy() / -np.log(2), rtol=1e-4)
+  np.testing.assert_allclose(_nhwc(x_hat), expected_x, rtol=1e-4, atol=1e-5)
+
+
+def test_gradients_reach_every_variable(both):
+  _, twin = both
   x = torch.rand(4, 3, 64, 64, generator=torch.Generator().manual_seed(0))
   loss, _, _ = twin.loss(x, torch.tensor([0, 1, 2, 0]))
   twin.zero_grad()
@@ -180,15 +296,17 @@ def test_gradients_reach_every_variable(pair):
     assert value.grad.abs().sum() > 0, name
 
 
-def test_npz_round_trip(pair, tmp_path):
-  # export of a model file -> .npz -> import: the same weights, and a model
-  # that codes.
-  model, _ = pair
+def test_npz_round_trip(both, tmp_path):
+  # export of a model file -> .npz -> import: the same weights and
+  # architecture, and a model that codes as the source does.
+  model, _ = both
   model.make_coders()
   source = str(tmp_path / "source.keras")
   model.save(source)
   convert.export(source, str(tmp_path / "w.npz"))
   back = convert.to_model(str(tmp_path / "w.npz"))
+  assert convert.settings(back) == convert.settings(model)
+  assert len(back.trainable_weights) == len(model.trainable_weights)
   for a, b in zip(model.trainable_weights, back.trainable_weights):
     np.testing.assert_array_equal(a.numpy(), b.numpy())
   image = np.random.default_rng(5).integers(0, 256, (40, 56, 3), np.uint8)
@@ -196,11 +314,12 @@ def test_npz_round_trip(pair, tmp_path):
       image, quality=2)[0]
 
 
-def test_training_command_round_trip(pair, tmp_path):
+def test_training_command_round_trip(both, tmp_path):
   # convert.py export -> ladder_torch.py (3 steps) -> convert.py import: a
-  # model whose weights changed, that codes, with the step carried along.
+  # model whose weights changed, that codes, with the step and the
+  # architecture carried along.
   from PIL import Image  # pylint: disable=g-import-not-at-top
-  model, _ = pair
+  model, _ = both
   model.make_coders()
   model.save(str(tmp_path / "start.keras"))
   convert.export(str(tmp_path / "start.keras"), str(tmp_path / "start.npz"))
@@ -222,6 +341,7 @@ def test_training_command_round_trip(pair, tmp_path):
   assert "saved" in result.stdout and "at step 3" in result.stdout
   assert int(np.load(tmp_path / "out.npz")["step"]) == 3
   trained = convert.to_model(str(tmp_path / "out.npz"))
+  assert convert.settings(trained) == convert.settings(model)
   changed = sum(not np.array_equal(a.numpy(), b.numpy()) for a, b in zip(
       model.trainable_weights, trained.trainable_weights))
   assert changed > len(model.trainable_weights) // 2

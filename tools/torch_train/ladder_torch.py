@@ -1,6 +1,8 @@
-"""The six-level variable-rate hyperprior of ``tensorcoder.models`` in
-PyTorch, to train it where TensorFlow is not available (the lent GPU
-machine has PyTorch and no TensorFlow).
+"""The variable-rate hyperprior of ``tensorcoder.models`` in PyTorch, to
+train it where TensorFlow is not available (the lent GPU machine has
+PyTorch and no TensorFlow): the ladder models as shipped since
+``ladder-v11``, with their level modulation, residual blocks and
+checkerboard context, and the plainer ones before them.
 
 The module holds the Keras model's variables themselves, in the order and
 with the shapes of ``VariableRateHyperpriorCodec.weights`` (RDFT
@@ -19,7 +21,9 @@ Training is that of ``tensorcoder train``: uniform noise on y and z (with
 ``--quantization mixed`` the synthesis sees round(y - loc) + loc instead of
 the noisy y, with a straight-through gradient), the
 rate from the noisy priors (NoisyNormal at the hyper-synthesised location
-and scale index, NoisyDeepFactorized for z), loss ``bpp + λ_level * MSE``
+and scale index, with a context those of the non-anchors refined from the
+rounded anchors, straight through; NoisyDeepFactorized for z), loss
+``bpp + λ_level * MSE``
 (MSE on the 0..255 scale), patch ``i`` of step ``s`` at level
 ``(s * B + i) mod Q``, Adam. Images are read with Pillow; random crops and
 flips.
@@ -44,6 +48,13 @@ LMBDAS = (0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.0483)
 PEDESTAL = 2.0**-36
 BETA_MIN = 1e-6
 NUM_SCALES, SCALE_MIN, SCALE_MAX = 64, 0.11, 256.0
+# variable_rate.MODULATION_RATE and MODULATED_LAYERS, checkerboard.CONTEXT_RATE
+# (this file cannot import them: no TensorFlow here; equivalence_test.py
+# checks they agree).
+MODULATION_RATE, MODULATED_LAYERS = 10.0, 3
+CONTEXT_RATE = 10.0
+MODULATIONS = ("analysis_log_scale", "analysis_shift", "synthesis_log_scale",
+               "synthesis_shift")
 
 
 def real_dft_basis(size: int) -> np.ndarray:
@@ -142,35 +153,95 @@ class Conv:
     return y
 
 
-def architecture(filters=128, latents=192, hyper=128):
-  """The layers of ``HyperpriorCodec``, by Keras sublayer."""
+def keras_conv(x, kernel, bias=None):
+  """A Keras ``Conv2D`` of stride 1 and "same" padding (correlation) of x
+  [B, C, H, W] with a Keras kernel [k, k, in, out] (k odd)."""
+  return F.conv2d(x, kernel.permute(3, 2, 0, 1), bias,
+                  padding=(kernel.shape[0] - 1) // 2)
+
+
+class Residual:
+  """One ``layers.ResidualBlock``: ``x + conv_b(relu(conv_a(x)))``, both
+  3x3 Keras convolutions of ``channels``."""
+
+  size = 3
+
+  def __init__(self, channels):
+    self.channels = channels
+
+  def shapes(self) -> list:
+    kernel = (3, 3, self.channels, self.channels)
+    return [("conv_a/kernel", kernel), ("conv_a/bias", (self.channels,)),
+            ("conv_b/kernel", kernel), ("conv_b/bias", (self.channels,))]
+
+  def __call__(self, x, params: dict, basis=None):
+    hidden = F.relu(keras_conv(x, params["conv_a/kernel"],
+                               params["conv_a/bias"]))
+    return x + keras_conv(hidden, params["conv_b/kernel"],
+                          params["conv_b/bias"])
+
+
+def architecture(filters=128, latents=192, hyper=128, analysis_blocks=0,
+                 synthesis_blocks=0, hyper_blocks=0):
+  """The layers of ``HyperpriorCodec``, by Keras sublayer, with its
+  residual blocks where ``models.hyperprior`` puts them: before the
+  analysis' last layer, after the synthesis' first, before the
+  hyper-synthesis' last."""
   return dict(
       analysis=[Conv(3, filters, 5, "down", "gdn"),
                 Conv(filters, filters, 5, "down", "gdn"),
-                Conv(filters, filters, 5, "down", "gdn"),
-                Conv(filters, latents, 5, "down")],
-      synthesis=[Conv(latents, filters, 5, "up", "igdn"),
-                 Conv(filters, filters, 5, "up", "igdn"),
-                 Conv(filters, filters, 5, "up", "igdn"),
-                 Conv(filters, 3, 5, "up")],
+                Conv(filters, filters, 5, "down", "gdn")] +
+      [Residual(filters) for _ in range(analysis_blocks)] +
+      [Conv(filters, latents, 5, "down")],
+      synthesis=[Conv(latents, filters, 5, "up", "igdn")] +
+      [Residual(filters) for _ in range(synthesis_blocks)] +
+      [Conv(filters, filters, 5, "up", "igdn"),
+       Conv(filters, filters, 5, "up", "igdn"),
+       Conv(filters, 3, 5, "up")],
       hyper_analysis=[Conv(latents, hyper, 3, "same", "relu"),
                       Conv(hyper, hyper, 5, "down", "relu"),
                       Conv(hyper, hyper, 5, "down")],
       hyper_synthesis=[Conv(hyper, hyper, 5, "up", "relu"),
-                       Conv(hyper, hyper, 5, "up", "relu"),
-                       Conv(hyper, 2 * latents, 3, "same", flip=True)])
+                       Conv(hyper, hyper, 5, "up", "relu")] +
+      [Residual(hyper) for _ in range(hyper_blocks)] +
+      [Conv(hyper, 2 * latents, 3, "same", flip=True)])
+
+
+# What a model has besides its sizes and ladder (``Ladder``'s arguments and
+# the .npz keys of convert.py; absent from a file: 0, the models before
+# them).
+SETTINGS = ("modulation", "analysis_blocks", "synthesis_blocks",
+            "hyper_blocks", "context")
+
+
+def anchor_mask(height: int, width: int, device=None) -> torch.Tensor:
+  """1.0 at the checkerboard's anchors (row + column even), [1, 1, h, w]
+  (``models.checkerboard.anchor_mask``)."""
+  rows = torch.arange(height, device=device)[:, None]
+  columns = torch.arange(width, device=device)[None, :]
+  return ((rows + columns) % 2 == 0).float()[None, None]
 
 
 class Ladder(torch.nn.Module):
   """``VariableRateHyperpriorCodec`` (mean-scale hyperprior, DeepFactorized
-  prior of z with filters (3, 3), gains per level and latent channel)."""
+  prior of z with filters (3, 3), gains per level and latent channel).
+
+  ``modulation``: the level modulation (``level_modulation``) of the main
+  transforms' first hidden layers; ``*_blocks``: residual blocks;
+  ``context``: the checkerboard context (``context="checkerboard"``).
+  """
 
   def __init__(self, filters=128, latents=192, hyper=128,
-               lmbdas: Sequence[float] = LMBDAS):
+               lmbdas: Sequence[float] = LMBDAS, modulation=False,
+               analysis_blocks=0, synthesis_blocks=0, hyper_blocks=0,
+               context=False):
     super().__init__()
     self.lmbdas = tuple(float(l) for l in lmbdas)
-    self.latents, self.hyper = latents, hyper
-    self.layers = architecture(filters, latents, hyper)
+    self.filters, self.latents, self.hyper = filters, latents, hyper
+    self.modulation, self.context = bool(modulation), bool(context)
+    self.blocks = (int(analysis_blocks), int(synthesis_blocks),
+                   int(hyper_blocks))
+    self.layers = architecture(filters, latents, hyper, *self.blocks)
     self.names, tensors = [], []
     for name, shape in self.variable_shapes():
       self.names.append(name)
@@ -184,15 +255,33 @@ class Ladder(torch.nn.Module):
     # ``train --quantization mixed``: the synthesis trains on rounded latents.
     self.mixed_quantization = False
 
+  def settings(self) -> dict:
+    """The values of ``SETTINGS`` (as convert.py stores them)."""
+    return dict(zip(SETTINGS, (int(self.modulation),) + self.blocks +
+                    (int(self.context),)))
+
   def variable_shapes(self) -> list:
-    """(name, shape) of every variable, in ``model.weights`` order."""
+    """(name, shape) of every variable, in ``model.weights`` order: the
+    model's own (gains, modulation), then its sublayers' in the order the
+    model makes them."""
     levels = len(self.lmbdas)
     shapes = [("log_gain", (levels, self.latents)),
               ("log_inverse_gain", (levels, self.latents))]
+    if self.modulation:
+      shapes += [(f"modulation/{name}", (levels, MODULATED_LAYERS,
+                                         self.filters))
+                 for name in MODULATIONS]
     for group in ("analysis", "synthesis", "hyper_analysis",
                   "hyper_synthesis"):
       for k, layer in enumerate(self.layers[group]):
         shapes += [(f"{group}/{k}/{n}", s) for n, s in layer.shapes()]
+    if self.context:
+      m = self.latents  # ContextRefinement's hidden channels: num_latents.
+      shapes += [("context/anchor_conv/kernel", (3, 3, m, m)),
+                 ("context/anchor_conv/bias", (m,)),
+                 ("context/param_conv/kernel", (1, 1, 2 * m, m)),
+                 ("context/output_conv/kernel", (1, 1, m, 2 * m)),
+                 ("context/output_conv/bias", (2 * m,))]
     filters = (1, 3, 3, 1)
     for k in range(3):
       shapes += [(f"density/matrix_{k}", (self.hyper, filters[k + 1],
@@ -219,12 +308,64 @@ class Ladder(torch.nn.Module):
   def _params(self) -> dict:
     return dict(zip(self.names, self.values))
 
-  def transform(self, group: str, x):
+  def transform(self, group: str, x, modulation=None):
+    """The transform ``group`` of x [B, C, H, W]; ``modulation`` (of a main
+    transform, ``level_modulations``): its first hidden layers' outputs
+    scaled and shifted, residual blocks not counted
+    (``VariableRateHyperpriorCodec._modulated``)."""
     params = self._params()
+    hidden = 0
     for k, layer in enumerate(self.layers[group]):
       own = {n: params[f"{group}/{k}/{n}"] for n, _ in layer.shapes()}
       x = layer(x, own, self.basis3 if layer.size == 3 else self.basis5)
+      if isinstance(layer, Residual):
+        continue
+      if modulation is not None and hidden < len(modulation):
+        scale, shift = modulation[hidden]
+        x = x * scale.to(x.dtype) + shift.to(x.dtype)
+      hidden += 1
     return x
+
+  def level_modulations(self, levels):
+    """``(analysis, synthesis)`` modulations of levels [B]: for each
+    modulated layer ``(scale, shift)`` [B, F, 1, 1]; ``(None, None)``
+    without modulation."""
+    if not self.modulation:
+      return None, None
+    params = self._params()
+    rows = [MODULATION_RATE * params[f"modulation/{name}"][levels]
+            for name in MODULATIONS]  # [B, MODULATED_LAYERS, F] each
+
+    def layers(log_scale, shift):
+      return [(torch.exp(log_scale[:, i, :, None, None]),
+               shift[:, i, :, None, None]) for i in range(MODULATED_LAYERS)]
+
+    return layers(rows[0], rows[1]), layers(rows[2], rows[3])
+
+  @torch.autocast("cuda", enabled=False)
+  @torch.autocast("cpu", enabled=False)
+  def context_parameters(self, y, loc, index):
+    """The location and scale index y's rate is computed with in training:
+    with a context, those of the non-anchors refined from the anchors of
+    ``round(y - loc) + loc`` (straight through, as
+    ``HyperpriorCodec._context_parameters``), in float32."""
+    if not self.context:
+      return loc, index
+    params = self._params()
+    y, loc, index = y.float(), loc.float(), index.float()
+    shifted = y - loc
+    y_hat = shifted + (torch.round(shifted) - shifted).detach() + loc
+    mask = anchor_mask(y.shape[2], y.shape[3], y.device)
+    hidden = F.relu(CONTEXT_RATE * (
+        keras_conv(y_hat * mask, params["context/anchor_conv/kernel"],
+                   params["context/anchor_conv/bias"]) +
+        keras_conv(torch.cat([loc, index], dim=1),
+                   params["context/param_conv/kernel"])))
+    d_loc, d_index = torch.split(CONTEXT_RATE * keras_conv(
+        hidden, params["context/output_conv/kernel"],
+        params["context/output_conv/bias"]), self.latents, dim=1)
+    others = 1.0 - mask
+    return loc + d_loc * others, index + d_index * others
 
   def density_logits(self, x):
     """DeepFactorized's logit of the CDF of z [B, C, H, W]."""
@@ -275,20 +416,21 @@ class Ladder(torch.nn.Module):
     noise (for tests)."""
     gain = torch.exp(self.values[0])[levels][:, :, None, None]
     inverse = torch.exp(self.values[1])[levels][:, :, None, None]
-    y = self.transform("analysis", images).float() * gain
+    analysis, synthesis = self.level_modulations(levels)
+    y = self.transform("analysis", images, analysis).float() * gain
     z = self.transform("hyper_analysis", y).float()
     u_z, u_y = noise if noise is not None else (
         torch.rand_like(z) - 0.5, torch.rand_like(y) - 0.5)
     z_tilde = z + u_z
-    loc, index = torch.split(
+    loc, index = self.context_parameters(y, *torch.split(
         self.transform("hyper_synthesis", z_tilde).float(), self.latents,
-        dim=1)
+        dim=1))
     y_tilde = y + u_y
     log_prob = self.y_log_prob(y_tilde - loc, index).sum(dim=(1, 2, 3)) + (
         self.z_log_prob(z_tilde).sum(dim=(1, 2, 3)))
     bits = log_prob / -math.log(2.0)
     x_hat = self.transform("synthesis", self.synthesis_input(
-        y, y_tilde, loc) * inverse).float()
+        y, y_tilde, loc) * inverse, synthesis).float()
     return bits, x_hat
 
   def synthesis_input(self, y, y_tilde, loc):
@@ -374,8 +516,11 @@ def main() -> None:
   torch.manual_seed(args.seed)
   saved = np.load(args.init)
   meta = {k: saved[k] for k in ("filters", "latents", "hyper", "lmbdas")}
+  meta.update({k: np.int64(saved[k]) if k in saved else np.int64(0)
+               for k in SETTINGS})
   model = Ladder(int(meta["filters"]), int(meta["latents"]),
-                 int(meta["hyper"]), tuple(meta["lmbdas"]))
+                 int(meta["hyper"]), tuple(meta["lmbdas"]),
+                 **{k: int(meta[k]) for k in SETTINGS})
   # Inline arrays, or references into a shipped .keras file
   # (start_weights.py) under the repository root, two folders up.
   model.load_arrays(start_weights.arrays(saved, os.path.join(
@@ -387,7 +532,8 @@ def main() -> None:
                 saved["exclude"] if "exclude" in saved else ())
   stream = batches(_images(args.data), args.patch_size, args.batch_size,
                    args.seed, exclude)
-  print(f"{device}; leaving out {len(exclude)} validation images", flush=True)
+  print(f"{device}; {model.settings()}; leaving out {len(exclude)} "
+        "validation images", flush=True)
   levels_count = len(model.lmbdas)
   first = args.start_step if args.start_step is not None else int(
       saved["step"]) if "step" in saved else 0
@@ -406,6 +552,7 @@ def main() -> None:
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
+    loss, bpp, mse = loss.detach(), bpp.detach(), mse.detach()
     if not torch.isfinite(loss):
       raise SystemExit(f"loss {float(loss)} at step {step}")
     if step % 500 == 0:

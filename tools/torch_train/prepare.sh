@@ -4,11 +4,12 @@
 # .gpu/bsds500, as many as fit beside the rest of the working tree under the
 # 64 MiB a device call carries; .gpu/ is kept out of git (.git/info/exclude).
 #
-#   tools/torch_train/prepare.sh [RUN_MODEL_DIR]   (default /work/runs/ladder-v5/model)
+#   tools/torch_train/prepare.sh [RUN_MODEL_DIR]   (default /work/runs/ladder-v11/model)
 #
 # RUN_MODEL_DIR is any training run of the start's ladder (its config gives
 # the levels and the validation split), e.g. one started with
-# `tensorcoder train --start-from ladder-v5 --lmbdas <its eight> ...`.
+# `tensorcoder train --start-from ladder-v11 --lmbdas <its eight> ...`, or
+# of fewer levels (the start's gains and modulation move to its ladder).
 #
 # The shipped models other than SHIPPED do not go to the device, and with
 # them in the tree only a few photographs fit: by default (KEEP_OUT=1) this
@@ -26,13 +27,13 @@
 # Then run on the device (carry: [".gpu"]) the command this script prints.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-RUN="${1:-/work/runs/ladder-v5/model}"
+RUN="${1:-/work/runs/ladder-v11/model}"
 START="${START:-shipped}"
-SHIPPED="${SHIPPED:-python/tensorcoder/image_codec/default_model/ladder-v5.keras}"
-# default_model/README.md: ladder-v5 is ladder-v2's 52000 steps, ladder-v3's
-# 14500, ladder-v4's 17000 and its own 5000 (ladder-v4: SHIPPED_STEP=83500,
-# ladder-v3: 66500).
-SHIPPED_STEP="${SHIPPED_STEP:-88500}"
+SHIPPED="${SHIPPED:-python/tensorcoder/image_codec/default_model/ladder-v11.keras}"
+# default_model/README.md: the transforms of ladder-v11 have had 100500
+# steps (ladder-v10: 99500, ladder-v8: 97500, ladder-v7: 95000, ladder-v6:
+# 93000, ladder-v5: 88500, ladder-v4: 83500, ladder-v3: 66500).
+SHIPPED_STEP="${SHIPPED_STEP:-100500}"
 KEEP_OUT="${KEEP_OUT:-1}"
 MODELS=python/tensorcoder/image_codec/default_model
 DATA="${DATA:-$ROOT/../shared/datasets/bsds500}"
@@ -93,8 +94,8 @@ cat <<'CMD'
 device command (carry [".gpu"]; the shipped model was trained past its
 learning-rate drop, so keep the rate low):
   PYTHONUNBUFFERED=1 python3 tools/torch_train/ladder_torch.py --data .gpu/bsds500 --init .gpu/start.npz --out $OUT/trained.npz --steps 1000000 --seconds 480 --batch-size 16 --patch-size 256 --learning-rate 3e-5 --quantization mixed
-then here:
-  PYTHONPATH=<pytree> .venv/bin/python tools/torch_train/convert.py import <files_at>/trained.npz ladder.keras
+then here (the shipped models compute their transforms in bfloat16):
+  PYTHONPATH=<pytree> .venv/bin/python tools/torch_train/convert.py import <files_at>/trained.npz ladder.keras --transform-dtype mixed_bfloat16
 CMD
 if [[ "$KEEP_OUT" == 1 ]]; then
   echo "after the device calls, bring the other models back:"
