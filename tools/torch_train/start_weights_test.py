@@ -26,10 +26,16 @@ SHIPPED = (0.001, 0.002, 0.008, 0.03, 0.1)  # The shipped file's ladder.
 TRAINED = (0.002, 0.008, 0.03)  # The run's: levels 2-4 of it.
 
 
+@pytest.mark.parametrize("settings,inline_count", [
+    ({}, 2),
+    # The shipped architecture since ladder-v11: the four level modulation
+    # weights move to the run's ladder with the gains, and are inline too.
+    (dict(modulation=1, synthesis_blocks=2, hyper_blocks=1, context=1), 6)])
 def test_references_read_back_as_the_runs_arrays(tmp_path, monkeypatch,
-                                                 capsys):
+                                                 capsys, settings,
+                                                 inline_count):
   keras.utils.set_random_seed(3)
-  shipped = convert._model(8, 8, 8, SHIPPED)  # pylint: disable=protected-access
+  shipped = convert._model(8, 8, 8, SHIPPED, **settings)  # pylint: disable=protected-access
   # Trained weights differ from layer to layer; fresh ones (zero biases,
   # GDN's initial values) repeat, and repeated arrays are stored inline.
   rng = np.random.default_rng(0)
@@ -37,7 +43,10 @@ def test_references_read_back_as_the_runs_arrays(tmp_path, monkeypatch,
     weight.assign(weight.numpy() + rng.uniform(0, 1e-3, weight.shape).astype(
         np.float32))
   shipped.make_coders()
-  folder = tmp_path / "package"
+  # A folder name of each case's own: codec.load_model caches models by
+  # the path given, and export_refs is given a relative one.
+  name = "modern" if settings else "package"
+  folder = tmp_path / name
   folder.mkdir()
   shipped.save(str(folder / "m.keras"))
   run = train.TrainConfig(
@@ -48,21 +57,30 @@ def test_references_read_back_as_the_runs_arrays(tmp_path, monkeypatch,
   os.makedirs(run.model_dir)
   train.write_run_config(run)
   monkeypatch.chdir(tmp_path)  # The repository root.
-  convert.export_refs(os.path.join("package", "m.keras"), "start.npz",
+  convert.export_refs(os.path.join(name, "m.keras"), "start.npz",
                       run.model_dir, step=123)
-  assert "references into package/m.keras, 2 arrays inline" in (
-      capsys.readouterr().out)
+  assert (f"references into {name}/m.keras, {inline_count} arrays inline"
+          in capsys.readouterr().out)
 
   saved = np.load(tmp_path / "start.npz")
-  expected_model = convert._model(8, 8, 8, TRAINED)  # pylint: disable=protected-access
+  # The architecture goes with the weights.
+  assert {k: int(saved[k]) for k in convert.SETTINGS} == {
+      k: settings.get(k, 0) for k in convert.SETTINGS}
+  expected_model = convert._model(8, 8, 8, TRAINED, **settings)  # pylint: disable=protected-access
   relevel.move_gains(shipped, expected_model, SHIPPED, TRAINED)
   expected = [w.numpy() for w in expected_model.trainable_weights]
-  # The gains are inline: the run's three levels are rows 2-4 of the file's.
+  # The gains (and modulation) are inline: the run's three levels are rows
+  # 2-4 of the file's.
   inline = [i for i in range(len(expected)) if f"w{i:03d}" in saved.files]
   assert [expected_model.trainable_weights[i].path for i in inline] == [
-      expected_model.log_gain.path, expected_model.log_inverse_gain.path]
-  np.testing.assert_array_equal(saved[f"w{inline[0]:03d}"],
-                                shipped.log_gain.numpy()[1:4])
+      w.path for w in [expected_model.log_gain,
+                       expected_model.log_inverse_gain] +
+      expected_model.modulation_weights]
+  moved = [shipped.log_gain, shipped.log_inverse_gain] + (
+      shipped.modulation_weights)
+  assert len(moved) == len(inline)
+  for i, weight in zip(inline, moved):
+    np.testing.assert_array_equal(saved[f"w{i:03d}"], weight.numpy()[1:4])
   assert start_weights.count(saved) == len(expected)
   got = start_weights.arrays(saved, str(tmp_path))
   assert len(got) == len(expected)
@@ -87,3 +105,7 @@ def test_references_read_back_as_the_runs_arrays(tmp_path, monkeypatch,
   np.savez(tmp_path / "gap.npz", **broken)
   with pytest.raises(ValueError, match="is missing"):
     start_weights.arrays(np.load(tmp_path / "gap.npz"), str(tmp_path))
+
+
+if __name__ == "__main__":
+  sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
