@@ -72,20 +72,33 @@ def model_path(model: Optional[str]) -> tuple[str, str]:
   return os.path.splitext(os.path.basename(model))[0], model
 
 
+def _file_key(model: Optional[str]) -> tuple[str, str, str, int, int]:
+  """What the caches below know a model by: ``(name, path)`` as
+  :func:`model_path` gives them, and the file's real path, size and
+  modification time. So a file written anew at the same path, or a
+  relative path given again from another folder, is loaded anew instead
+  of answered with the model read before."""
+  name, path = model_path(model)
+  stat = os.stat(path)
+  return (name, path, os.path.realpath(path), stat.st_size,
+          stat.st_mtime_ns)
+
+
 def load_model(model: Optional[str] = None,
                precision: Optional[str] = None):
-  """The codec model (cached); see :func:`model_path`. With ``precision``
-  (one of ``PRECISIONS``) its transforms compute in that dtype policy, not
-  in the one it was saved with (the same weights and tables)."""
+  """The codec model (cached while its file stays as it was); see
+  :func:`model_path`. With ``precision`` (one of ``PRECISIONS``) its
+  transforms compute in that dtype policy, not in the one it was saved
+  with (the same weights and tables)."""
   if precision is not None and precision not in PRECISIONS:
     raise ValueError(f"precision {precision!r} is not one of "
                      f"{', '.join(PRECISIONS)}")
-  return _load_model(DEFAULT_MODEL_ID if model is None else model, precision)
+  return _load_model(_file_key(model), precision)
 
 
 @functools.lru_cache(maxsize=4)
-def _load_model(model: str, precision: Optional[str]):
-  loaded = _load_saved(model)
+def _load_model(key: tuple, precision: Optional[str]):
+  loaded = _load_saved(key)
   if precision is None or precision == loaded.transform_dtype:
     return loaded
   config = dict(loaded.get_config(), transform_dtype=precision)
@@ -96,10 +109,10 @@ def _load_model(model: str, precision: Optional[str]):
 
 
 @functools.lru_cache(maxsize=4)
-def _load_saved(model: str):
+def _load_saved(key: tuple):
   import keras  # pylint: disable=g-import-not-at-top
   import tensorcoder.models  # pylint: disable=g-import-not-at-top,unused-import
-  _, path = model_path(model)
+  path = key[1]
   try:
     with warnings.catch_warnings():
       # The codecs build themselves from their config; Keras' notice that it
@@ -121,18 +134,18 @@ def model_id(model: Optional[str] = None) -> str:
   """The id stored in compressed files: a shipped model's id (e.g.
   ``DEFAULT_MODEL_ID``), else ``<file name>@<first 16 hex digits of a
   SHA-256 over every weight and table>``."""
-  return _model_id(DEFAULT_MODEL_ID if model is None else model)
+  return _model_id(_file_key(model))
 
 
 @functools.lru_cache(maxsize=4)
-def _model_id(model: str) -> str:
-  name, path = model_path(model)
+def _model_id(key: tuple) -> str:
+  name, path = key[:2]
   shipped = _shipped_path(name)
   if shipped is not None and os.path.samefile(shipped, path):
     return name
   import keras  # pylint: disable=g-import-not-at-top
   digest = hashlib.sha256()
-  for weight in load_model(model).weights:
+  for weight in _load_model(key, None).weights:
     value = np.ascontiguousarray(keras.ops.convert_to_numpy(weight))
     digest.update(f"{value.dtype}{value.shape};".encode())
     digest.update(value.tobytes())

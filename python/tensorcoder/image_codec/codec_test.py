@@ -111,6 +111,36 @@ def test_a_model_with_the_same_file_name_is_refused(tiny_model, tmp_path):
                                 codec.decompress_bytes(data, path))
 
 
+def test_a_model_file_written_anew_is_loaded_anew(tiny_model, tmp_path,
+                                                  monkeypatch):
+  # The cache knows a file by its real path, size and modification time:
+  # retraining into the same file, or the same relative path from another
+  # folder, gives the new model (and id), not the one read before.
+  path, *_ = tiny_model
+  for name in ("a", "b"):
+    os.makedirs(tmp_path / name)
+  first = tmp_path / "a" / "model.keras"
+  keras.models.load_model(path).save(str(first))
+  monkeypatch.chdir(tmp_path / "a")
+  before = codec.load_model("model.keras")
+  before_id = codec.model_id("model.keras")
+  assert codec.load_model("model.keras") is before  # Cached.
+  changed = keras.models.load_model(path)
+  weight = changed.synthesis.weights[0]
+  weight.assign(weight + 0.01)
+  changed.save(str(tmp_path / "b" / "model.keras"))
+  monkeypatch.chdir(tmp_path / "b")
+  assert codec.model_id("model.keras") != before_id
+  np.testing.assert_array_equal(
+      codec.load_model("model.keras").synthesis.weights[0].numpy(),
+      weight.numpy())
+  # The first file rewritten in place with the changed weights.
+  changed.save(str(first))
+  os.utime(first, ns=(0, os.stat(first).st_mtime_ns + 10**9))
+  assert codec.model_id(str(first)) == codec.model_id("model.keras")
+  assert codec.load_model(str(first)) is not before
+
+
 _DECODE_ONE_THREAD = """
 import sys
 sys.path[:0] = sys.argv[4].split(":")
