@@ -168,6 +168,17 @@ def test_context_parameters(modern):
     assert np.abs(_nhwc(g) - before)[:, ~anchors].min() > 0
 
 
+def _keras_bits(model, y_tilde, loc, index, z_tilde) -> np.ndarray:
+  """Bits per example of the noisy latents under the Keras model's priors:
+  NoisyNormal at ``loc`` and the scale of ``index``, NoisyDeepFactorized."""
+  scale = model.scale_fn(tf.clip_by_value(index, 0, 63))
+  log_prob = tf.reduce_sum(distributions.NoisyNormal(0.0, scale).log_prob(
+      y_tilde - loc), [1, 2, 3]) + tf.reduce_sum(
+          distributions.NoisyDeepFactorized(
+              base=model.hyperprior_density).log_prob(z_tilde), [1, 2, 3])
+  return log_prob.numpy() / -np.log(2)
+
+
 def test_training_forward(pair):
   # The rate and reconstruction of training, with the same noise.
   model, twin = pair
@@ -182,12 +193,7 @@ def test_training_forward(pair):
   z_tilde = z + u_z
   loc, index = model._hyper(z_tilde)  # pylint: disable=protected-access
   y_tilde = y + u_y
-  scale = model.scale_fn(tf.clip_by_value(index, 0, 63))
-  log_prob = tf.reduce_sum(distributions.NoisyNormal(0.0, scale).log_prob(
-      y_tilde - loc), [1, 2, 3]) + tf.reduce_sum(
-          distributions.NoisyDeepFactorized(
-              base=model.hyperprior_density).log_prob(z_tilde), [1, 2, 3])
-  expected_bits = log_prob.numpy() / -np.log(2)
+  expected_bits = _keras_bits(model, y_tilde, loc, index, z_tilde)
   expected_x = model.synthesis(y_tilde * inverse).numpy()
   bits, x_hat = twin(_nchw(x), torch.as_tensor(levels),
                      noise=(_nchw(u_z), _nchw(u_y)))
@@ -262,11 +268,7 @@ def test_modern_training_forward(modern, mixed):
   z_tilde = z + u_z
   loc, index = model._context_parameters(y, *model._hyper(z_tilde))  # pylint: disable=protected-access
   y_tilde = y + u_y
-  scale = model.scale_fn(tf.clip_by_value(index, 0, 63))
-  log_prob = tf.reduce_sum(distributions.NoisyNormal(0.0, scale).log_prob(
-      y_tilde - loc), [1, 2, 3]) + tf.reduce_sum(
-          distributions.NoisyDeepFactorized(
-              base=model.hyperprior_density).log_prob(z_tilde), [1, 2, 3])
+  expected_bits = _keras_bits(model, y_tilde, loc, index, z_tilde)
   model.mixed_quantization = mixed
   try:
     shown = model._synthesis_input(y, y_tilde, loc, training=True)  # pylint: disable=protected-access
@@ -280,8 +282,7 @@ def test_modern_training_forward(modern, mixed):
                        noise=(_nchw(u_z), _nchw(u_y)))
   finally:
     twin.mixed_quantization = False
-  np.testing.assert_allclose(bits.detach().numpy(),
-                             log_prob.numpy() / -np.log(2), rtol=1e-4)
+  np.testing.assert_allclose(bits.detach().numpy(), expected_bits, rtol=1e-4)
   np.testing.assert_allclose(_nhwc(x_hat), expected_x, rtol=1e-4, atol=1e-5)
 
 
