@@ -43,10 +43,7 @@ def test_references_read_back_as_the_runs_arrays(tmp_path, monkeypatch,
     weight.assign(weight.numpy() + rng.uniform(0, 1e-3, weight.shape).astype(
         np.float32))
   shipped.make_coders()
-  # A folder name of each case's own: codec.load_model caches models by
-  # the path given, and export_refs is given a relative one.
-  name = "modern" if settings else "package"
-  folder = tmp_path / name
+  folder = tmp_path / "package"
   folder.mkdir()
   shipped.save(str(folder / "m.keras"))
   run = train.TrainConfig(
@@ -57,9 +54,9 @@ def test_references_read_back_as_the_runs_arrays(tmp_path, monkeypatch,
   os.makedirs(run.model_dir)
   train.write_run_config(run)
   monkeypatch.chdir(tmp_path)  # The repository root.
-  convert.export_refs(os.path.join(name, "m.keras"), "start.npz",
+  convert.export_refs(os.path.join("package", "m.keras"), "start.npz",
                       run.model_dir, step=123)
-  assert (f"references into {name}/m.keras, {inline_count} arrays inline"
+  assert (f"references into package/m.keras, {inline_count} arrays inline"
           in capsys.readouterr().out)
 
   saved = np.load(tmp_path / "start.npz")
