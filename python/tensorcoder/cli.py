@@ -39,6 +39,8 @@ from typing import Iterator, NoReturn
 
 import numpy as np
 
+from tensorcoder import _op_errors
+
 # Lines that TensorFlow writes to stderr while it starts, whatever
 # TF_CPP_MIN_LOG_LEVEL says: absl's notice and INFO records such as
 # "I0000 00:00:... port.cc:153] oneDNN custom operations are on...".
@@ -428,7 +430,7 @@ def describe(error: BaseException) -> str:
   """What went wrong, in one line, for any exception."""
   tf = sys.modules.get("tensorflow")
   if tf is not None and isinstance(error, tf.errors.OpError):
-    text = _one_line(error.message.split("\n", 1)[0])
+    text = _one_line(_op_errors.text(error))
     if isinstance(error, tf.errors.ResourceExhaustedError):
       return f"out of memory in TensorFlow: {text}"
     return f"TensorFlow {type(error).__name__}: {text}"

@@ -152,6 +152,24 @@ def test_tensorflow_errors_are_reported_in_one_line():
                                  "allocating tensor")
 
 
+@needs_tensorflow
+def test_tensorflow_internals_are_left_out_of_the_line():
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from tensorcoder import cli  # pylint: disable=g-import-not-at-top
+  error = tf.errors.InvalidArgumentError(
+      None, None, "{{function_node __wrapped__EntropyModelDecode_device_/job:"
+      "localhost/replica:0/task:0/device:CPU:0}} string 0, chunk 0: range "
+      "decoder: the string is truncated [Op:EntropyModelDecode]")
+  assert cli.describe(error) == ("TensorFlow InvalidArgumentError: string 0, "
+                                 "chunk 0: range decoder: the string is "
+                                 "truncated")
+  error = tf.errors.InvalidArgumentError(
+      None, None, "Input to reshape is a tensor with 3 values\n\t "
+      "[[{{node Reshape}}]] [Op:__inference_f_12]")
+  assert cli.describe(error) == ("TensorFlow InvalidArgumentError: Input to "
+                                 "reshape is a tensor with 3 values")
+
+
 # -- images -------------------------------------------------------------------
 
 

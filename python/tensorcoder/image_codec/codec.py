@@ -32,6 +32,7 @@ from typing import Optional
 
 import numpy as np
 
+from tensorcoder import _op_errors
 from tensorcoder.image_codec import container
 from tensorcoder.image_codec import images
 # What ``precision`` may be (besides None: the model's own): the precisions
@@ -292,7 +293,8 @@ def decompress_bytes(data: bytes, model: Optional[str] = None,
         parsed.side_shape, **extra)
   except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as error:
     raise container.ContainerError(
-        f"the compressed data does not decode: {error.message}") from error
+        "the compressed data does not decode: "
+        f"{_op_errors.text(error)}") from error
 
 
 def compress_file(source: str, target: str, model: Optional[str] = None,

@@ -3,6 +3,7 @@
 import dataclasses
 import io
 import os
+import re
 import struct
 import sys
 import zlib
@@ -411,6 +412,27 @@ def test_decoder_checks_the_header_against_the_latents(tiny_model):
   model = codec.load_model(path)
   with pytest.raises(ValueError, match="1 strings"):
     model.decode_latents(parsed.strings[:1], parsed.side_shape)
+
+
+def test_strings_that_do_not_decode_are_named_without_tensorflow_internals(
+    tiny_model):
+  """A string emptied under a valid checksum: the message names the
+  file's string (place and name) and gives the range decoder's own words,
+  not TensorFlow's names of its graph function and op
+  ("{{function_node __wrapped__...}}", "[Op:...]")."""
+  path, *_ = tiny_model
+  parsed = container.unpack(codec.compress_array(photo(64, 64), path))
+  for position, name in enumerate(("y", "z")):
+    strings = list(parsed.strings)
+    strings[position] = b""
+    data = container.pack(dataclasses.replace(parsed, strings=tuple(strings)))
+    with pytest.raises(container.ContainerError) as caught:
+      codec.decompress_bytes(data, path)
+    message = str(caught.value)
+    assert re.match(
+        f"the compressed data does not decode: string {position} \\({name}\\)"
+        ": (chunk 0: )?range decoder: the string has 0 bytes", message), message
+    assert "{{" not in message and "[Op:" not in message, message
 
 
 def test_decoder_refuses_images_over_the_limit(tiny_model):

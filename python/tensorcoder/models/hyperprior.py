@@ -19,14 +19,16 @@ same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
-from typing import Optional
+from typing import Iterator, Optional
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tensorcoder import _op_errors
 from tensorcoder.distributions.deep_factorized import DeepFactorized
 from tensorcoder.distributions.deep_factorized import NoisyDeepFactorized
 from tensorcoder.distributions.uniform_noise import NoisyNormal
@@ -207,6 +209,21 @@ class _Codec(keras.Model):
       raise ValueError(
           f"{len(strings)} strings, but this model decodes "
           f"{len(self.string_names)} ({', '.join(self.string_names)})")
+
+  @contextlib.contextmanager
+  def _decoding_string(self, position: int) -> Iterator[None]:
+    """A range decoder's error while the file's string ``position`` is
+    decoded names that string (its place and ``string_names``): each
+    decode op gets one string, so its own "string 0" would name none."""
+    try:
+      yield
+    except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as error:
+      text = _op_errors.text(error)
+      text = text[len("string 0, "):] if text.startswith("string 0, ") else text
+      raise type(error)(
+          error.node_def, error.op,
+          f"string {position} ({self.string_names[position]}): {text}"
+      ) from error
 
   def check_header(self, strings, image_shape, side_shape) -> None:
     """Raises ValueError unless ``strings`` and ``side_shape`` are what
@@ -695,20 +712,25 @@ class HyperpriorCodec(_Codec):
     None)`` (a context's parameters are not reassembled)."""
     self._check_coders()
     self.check_strings(strings)
-    z_hat = self.z_coder.decompress(tf.constant([strings[-1]]), list(z_shape))
+    with self._decoding_string(len(strings) - 1):
+      z_hat = self.z_coder.decompress(tf.constant([strings[-1]]),
+                                      list(z_shape))
     loc, index = self.coding_parameters(z_hat)
     if self.context_model is None:
-      y_hat = self.y_coder.decompress(tf.constant([strings[0]]), index,
-                                      loc=loc)
+      with self._decoding_string(0):
+        y_hat = self.y_coder.decompress(tf.constant([strings[0]]), index,
+                                        loc=loc)
       return y_hat, loc, index
     (loc_anchors, index_anchors), (loc_others, index_others) = (
         checkerboard.split_together(loc, index))
-    anchors = self.y_coder.decompress(tf.constant([strings[0]]),
-                                      index_anchors, loc=loc_anchors)
+    with self._decoding_string(0):
+      anchors = self.y_coder.decompress(tf.constant([strings[0]]),
+                                        index_anchors, loc=loc_anchors)
     loc_others, index_others = self._others_parameters(
         anchors, loc, index, loc_others, index_others)
-    others = self.y_coder.decompress(tf.constant([strings[1]]), index_others,
-                                     loc=loc_others)
+    with self._decoding_string(1):
+      others = self.y_coder.decompress(tf.constant([strings[1]]),
+                                       index_others, loc=loc_others)
     if not parameters:
       return checkerboard.merge(anchors, others), None, None
     y_hat, loc, index = checkerboard.merge_together(
@@ -823,6 +845,7 @@ class FactorizedPriorCodec(_Codec):
     if self.y_coder is None:
       raise RuntimeError("call make_coders() after training")
     self.check_header(strings, image_shape, y_shape)
-    y_hat = self.y_coder.decompress(tf.constant(strings), list(y_shape))
+    with self._decoding_string(0):
+      y_hat = self.y_coder.decompress(tf.constant(strings), list(y_shape))
     return tiling.synthesize(self, y_hat, image_shape, tile,
                              transform=self.coding_transform("synthesis"))
