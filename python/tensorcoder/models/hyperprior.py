@@ -218,8 +218,7 @@ class _Codec(keras.Model):
     try:
       yield
     except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as error:
-      text = _op_errors.text(error)
-      text = text[len("string 0, "):] if text.startswith("string 0, ") else text
+      text = _op_errors.text(error).removeprefix("string 0, ")
       raise type(error)(
           error.node_def, error.op,
           f"string {position} ({self.string_names[position]}): {text}"
