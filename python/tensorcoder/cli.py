@@ -280,9 +280,9 @@ def _add_precision(command: argparse.ArgumentParser) -> None:
   command.add_argument(
       "--precision", choices=train.PRECISIONS, default=None,
       help="the dtype policy the analysis and synthesis transforms compute "
-      "in (default: the model's own; the default model's is mixed_bfloat16, "
-      "fastest on CPUs with AVX512-BF16 or AMX). Files decode in any "
-      "precision.")
+      "in (default: the model's own where this CPU computes it natively, "
+      "else float32; the default model's is mixed_bfloat16, native on CPUs "
+      "with AVX512-BF16 or AMX). Files decode in any precision.")
 
 
 def _add_refine(command: argparse.ArgumentParser) -> None:

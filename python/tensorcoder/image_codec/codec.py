@@ -12,11 +12,13 @@ level, 1 (lowest rate) to ``num_qualities``; the level is stored in the file
 (container format version 2), so decoding needs no option.
 
 ``precision`` (every function that runs a model takes it) is the dtype
-policy the analysis and synthesis transforms compute in: None for the one
-the model was saved with (its ``transform_dtype``: ``mixed_bfloat16`` for
-models trained so, such as the default), or one of ``PRECISIONS``. It does
-not change what the bytes mean: a file compressed in one precision decodes
-in another.
+policy the analysis and synthesis transforms compute in: one of
+``PRECISIONS``, or None for the one the model was saved with (its
+``transform_dtype``: ``mixed_bfloat16`` for models trained so, such as the
+default) where this CPU computes it natively, else float32
+(``precision.coding_precision``: bfloat16 without AVX512-BF16 or AMX is
+several times slower). It does not change what the bytes mean: a file
+compressed in one precision decodes in another.
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ import numpy as np
 from tensorcoder import _op_errors
 from tensorcoder.image_codec import container
 from tensorcoder.image_codec import images
-# What ``precision`` may be (besides None: the model's own): the precisions
-# models train in (a light import: the module loads TensorFlow lazily).
+from tensorcoder.image_codec import precision as _precision
+# What ``precision`` may be (besides None: see the module docstring): the
+# precisions models train in (a light import: the module loads TensorFlow
+# lazily).
 from tensorcoder.image_codec.train import PRECISIONS
 
 DEFAULT_MODEL_ID = "ladder-v11"
@@ -90,17 +94,26 @@ def load_model(model: Optional[str] = None,
   """The codec model (cached while its file stays as it was); see
   :func:`model_path`. With ``precision`` (one of ``PRECISIONS``) its
   transforms compute in that dtype policy, not in the one it was saved
-  with (the same weights and tables)."""
+  with (the same weights and tables); None chooses as the module docstring
+  says."""
   if precision is not None and precision not in PRECISIONS:
     raise ValueError(f"precision {precision!r} is not one of "
                      f"{', '.join(PRECISIONS)}")
   return _load_model(_file_key(model), precision)
 
 
+def saved_precision(model: Optional[str] = None) -> str:
+  """The precision ``model`` was saved with (its own ``transform_dtype``),
+  whichever it computes in here."""
+  return _load_saved(_file_key(model)).transform_dtype
+
+
 @functools.lru_cache(maxsize=4)
 def _load_model(key: tuple, precision: Optional[str]):
   loaded = _load_saved(key)
-  if precision is None or precision == loaded.transform_dtype:
+  if precision is None:
+    precision = _precision.coding_precision(loaded.transform_dtype)
+  if precision == loaded.transform_dtype:
     return loaded
   config = dict(loaded.get_config(), transform_dtype=precision)
   converted = type(loaded).from_config(config)

@@ -19,6 +19,7 @@ from tensorcoder import cli  # pylint: disable=g-import-not-at-top
 from tensorcoder.image_codec import codec  # pylint: disable=g-import-not-at-top
 from tensorcoder.image_codec import container  # pylint: disable=g-import-not-at-top
 from tensorcoder.image_codec import images  # pylint: disable=g-import-not-at-top
+from tensorcoder.image_codec import precision  # pylint: disable=g-import-not-at-top
 from tensorcoder.image_codec import train  # pylint: disable=g-import-not-at-top
 from tensorcoder.models import FactorizedPriorCodec  # pylint: disable=g-import-not-at-top
 from tensorcoder.models import HyperpriorCodec  # pylint: disable=g-import-not-at-top
@@ -576,10 +577,12 @@ def test_default_model_is_the_embedded_ladder_and_beats_jpeg():
   assert os.path.exists(default) and os.path.getsize(default) < 24 << 20
   assert codec.model_id(None) == codec.DEFAULT_MODEL_ID == "ladder-v11"
   # Eight levels, the middle one (5) the default; the transforms compute in
-  # bfloat16, as the model was trained.
+  # bfloat16, as the model was trained, where the CPU does so natively
+  # (else in float32: test_bfloat16_is_float32_where_it_is_not_native).
   assert codec.qualities(None) == 8
   assert codec.check_quality(None, None) == 5
-  assert codec.load_model(None).transform_dtype == "mixed_bfloat16"
+  assert codec.load_model(None).transform_dtype == (
+      precision.coding_precision("mixed_bfloat16"))
   # Its levels modulate the transforms' hidden channels (since ladder-v6),
   # its synthesis and hyper-synthesis have residual blocks (ladder-v7), it
   # computes the coding parameters in fixed point (since ladder-v9), so its
@@ -621,6 +624,48 @@ def test_default_model_is_the_embedded_ladder_and_beats_jpeg():
     codec.model_path("hyperprior-v0")
 
 
+_LOAD_WITHOUT_ONEDNN = """
+import sys
+sys.path[:0] = sys.argv[2].split(":")
+import numpy as np
+from tensorcoder.image_codec import codec
+with open(sys.argv[1], "rb") as f:
+  data = f.read()
+print(codec.load_model(None).transform_dtype,
+      codec.load_model(None, "mixed_bfloat16").transform_dtype)
+np.save(sys.argv[1] + ".npy", codec.decompress_bytes(data))
+with open(sys.argv[1] + ".back", "wb") as f:
+  f.write(codec.compress_array(codec.decompress_bytes(data)))
+"""
+
+
+def test_bfloat16_is_float32_where_it_is_not_native(tmp_path):
+  """With oneDNN off, as TensorFlow computes on CPUs without AVX-512 (where
+  a bfloat16 convolution is many times slower than a float32 one), the
+  default model computes in float32 unless asked for bfloat16, and files
+  go between the precisions both ways."""
+  import subprocess  # pylint: disable=g-import-not-at-top
+  image = photo(64, 96, seed=8)
+  data = codec.compress_array(image)
+  (tmp_path / "x.tci").write_bytes(data)
+  result = subprocess.run(
+      [sys.executable, "-c", _LOAD_WITHOUT_ONEDNN, str(tmp_path / "x.tci"),
+       os.pathsep.join(sys.path)], check=True, capture_output=True,
+      text=True, env=dict(os.environ, TF_ENABLE_ONEDNN_OPTS="0"))
+  assert result.stdout.split() == ["float32", "mixed_bfloat16"]
+  # Here in this process's precision, there in float32: a rounding step
+  # apart at most.
+  theirs = np.load(tmp_path / "x.tci.npy").astype(int)
+  ours = codec.decompress_bytes(data).astype(int)
+  assert np.abs(theirs - ours).max() <= 3
+  assert np.abs(codec.decompress_bytes(data, precision="float32") -
+                theirs).max() <= 1
+  # What float32 encoded there (the decoded image, a second generation)
+  # decodes here: 0.7 dB below the first on this machine.
+  back = codec.decompress_bytes((tmp_path / "x.tci.back").read_bytes())
+  assert images.psnr(image, back) > images.psnr(image, ours) - 1.0
+
+
 @pytest.mark.parametrize("model, levels, dtype", [
     ("hyperprior-v1", None, "float32"), ("ladder-v1", 8, "float32"),
     ("ladder-v2", 8, "mixed_bfloat16"), ("ladder-v3", 8, "mixed_bfloat16"),
@@ -643,7 +688,9 @@ def test_the_previous_defaults_are_still_shipped(model, levels, dtype):
           "ladder-v4", "ladder-v5", "ladder-v6", "ladder-v7",
           "ladder-v8", "ladder-v9", "ladder-v10", "ladder-v11"} <= set(
               codec.shipped_models())
-  assert codec.load_model(model).transform_dtype == dtype
+  assert codec.load_model(model).transform_dtype == (
+      precision.coding_precision(dtype))
+  assert codec.load_model(model, dtype).transform_dtype == dtype
   assert codec.load_model(model).parameter_arithmetic == (
       "fixed_point" if model in ("ladder-v9", "ladder-v10") else "float32")
   image = photo(40, 56, seed=6)
