@@ -23,6 +23,7 @@ from tensorcoder.image_codec import codec  # pylint: disable=g-import-not-at-top
 from tensorcoder.image_codec import container  # pylint: disable=g-import-not-at-top
 from tensorcoder.image_codec import evaluate  # pylint: disable=g-import-not-at-top
 from tensorcoder.image_codec import images  # pylint: disable=g-import-not-at-top
+from tensorcoder.image_codec import precision  # pylint: disable=g-import-not-at-top
 from tensorcoder.image_codec import train  # pylint: disable=g-import-not-at-top
 from tensorcoder.models import VariableRateHyperpriorCodec  # pylint: disable=g-import-not-at-top
 
@@ -143,10 +144,18 @@ def test_train_precision_mixed_bfloat16(tmp_path):
   assert all(v.dtype == "float32" for v in training.trainable_variables)
   assert keras.mixed_precision.global_policy().name == "float32"
   initial = [v.numpy() for v in training.trainable_variables]
-  path = train.train(config, log=lambda *_: None)
+  lines = []
+  path = train.train(config, log=lines.append)
   assert keras.mixed_precision.global_policy().name == "float32"
-  model = codec.load_model(path)
-  assert model.transform_dtype == "mixed_bfloat16"
+  # Where bfloat16 is slow, the run says so.
+  assert any("no bfloat16 instructions" in line for line in lines) == (
+      not precision.native_bfloat16())
+  # Saved in bfloat16; the codec computes so where it is native, else in
+  # float32 unless asked (image_codec.precision).
+  assert codec.saved_precision(path) == "mixed_bfloat16"
+  assert codec.load_model(path).transform_dtype == (
+      precision.coding_precision("mixed_bfloat16"))
+  model = codec.load_model(path, "mixed_bfloat16")
   assert {layer.compute_dtype for layer in model.analysis.layers +
           model.synthesis.layers} == {"bfloat16"}
   assert {layer.compute_dtype for layer in model.hyper_analysis.layers +
@@ -183,9 +192,8 @@ def test_precision_changes_the_transforms_not_the_meaning_of_the_bytes(
   assert abs(len(rounded) - len(exact)) <= 0.1 * len(exact)
   decodes = {}
   for name, data in (("exact", exact), ("rounded", rounded)):
-    for precision in ("float32", "mixed_bfloat16"):
-      decodes[name, precision] = codec.decompress_bytes(data, ladder,
-                                                        precision)
+    for policy in ("float32", "mixed_bfloat16"):
+      decodes[name, policy] = codec.decompress_bytes(data, ladder, policy)
   def mse(a, b):
     return np.mean((a.astype(np.float64) - b.astype(np.float64))**2)
   reference = mse(decodes["exact", "float32"], image)

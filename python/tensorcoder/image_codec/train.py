@@ -92,6 +92,7 @@ import zipfile
 from typing import Callable, Optional, Sequence
 
 from tensorcoder import _atomic
+from tensorcoder.image_codec import precision as _precision
 
 
 @dataclasses.dataclass
@@ -405,6 +406,11 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> str:
         + (f"; skipped {len(small)} smaller than the patch" if small else "")
         + f"; {replicas} replica(s)"
         + ("" if chief else " (not the chief: writes nothing)"))
+    if (config.precision == _precision.BFLOAT16 and
+        not _precision.native_bfloat16()):
+      log("this CPU has no bfloat16 instructions (AVX512-BF16 or AMX) or "
+          "oneDNN is off: its bfloat16 convolutions are several times "
+          "slower than float32 ones (--precision float32 is faster here)")
     return _fit(config, strategy, chief, write_dir, backup_dir, training,
                 validation, log)
   finally:
