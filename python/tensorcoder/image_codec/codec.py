@@ -99,7 +99,10 @@ def load_model(model: Optional[str] = None,
   if precision is not None and precision not in PRECISIONS:
     raise ValueError(f"precision {precision!r} is not one of "
                      f"{', '.join(PRECISIONS)}")
-  return _load_model(_file_key(model), precision)
+  key = _file_key(model)
+  if precision is None:
+    precision = _precision.coding_precision(_load_saved(key).transform_dtype)
+  return _load_model(key, precision)
 
 
 def saved_precision(model: Optional[str] = None) -> str:
@@ -109,10 +112,8 @@ def saved_precision(model: Optional[str] = None) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_model(key: tuple, precision: Optional[str]):
+def _load_model(key: tuple, precision: str):
   loaded = _load_saved(key)
-  if precision is None:
-    precision = _precision.coding_precision(loaded.transform_dtype)
   if precision == loaded.transform_dtype:
     return loaded
   config = dict(loaded.get_config(), transform_dtype=precision)
@@ -159,7 +160,7 @@ def _model_id(key: tuple) -> str:
     return name
   import keras  # pylint: disable=g-import-not-at-top
   digest = hashlib.sha256()
-  for weight in _load_model(key, None).weights:
+  for weight in _load_saved(key).weights:
     value = np.ascontiguousarray(keras.ops.convert_to_numpy(weight))
     digest.update(f"{value.dtype}{value.shape};".encode())
     digest.update(value.tobytes())
