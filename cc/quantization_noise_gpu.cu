@@ -82,22 +82,24 @@ Status WithBadElementFlag(cudaStream_t stream, Launch launch,
   unsigned long long* flag = nullptr;
   *first_bad = ~0ull;
   TC_RETURN_IF_ERROR(CudaStatus(cudaMalloc(&flag, sizeof(*flag)), "cudaMalloc"));
-  Status status = CudaStatus(
-      cudaMemcpyAsync(flag, first_bad, sizeof(*flag), cudaMemcpyHostToDevice,
-                      stream),
-      "cudaMemcpyAsync");
-  if (status.ok()) {
+  // The steps after the allocation, each only if the one before succeeded;
+  // the flag is freed whatever they return. (No reassignment of a Status:
+  // nvcc warns that the Status& operator= returns is discarded, Status being
+  // [[nodiscard]].)
+  auto steps = [&]() -> Status {
+    TC_RETURN_IF_ERROR(CudaStatus(
+        cudaMemcpyAsync(flag, first_bad, sizeof(*flag),
+                        cudaMemcpyHostToDevice, stream),
+        "cudaMemcpyAsync"));
     launch(flag);
-    status = CudaStatus(cudaGetLastError(), "kernel launch");
-  }
-  if (status.ok()) {
-    status = CudaStatus(cudaMemcpyAsync(first_bad, flag, sizeof(*flag),
-                                        cudaMemcpyDeviceToHost, stream),
-                        "cudaMemcpyAsync");
-  }
-  if (status.ok()) {
-    status = CudaStatus(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
-  }
+    TC_RETURN_IF_ERROR(CudaStatus(cudaGetLastError(), "kernel launch"));
+    TC_RETURN_IF_ERROR(CudaStatus(
+        cudaMemcpyAsync(first_bad, flag, sizeof(*flag),
+                        cudaMemcpyDeviceToHost, stream),
+        "cudaMemcpyAsync"));
+    return CudaStatus(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+  };
+  const Status status = steps();
   cudaFree(flag);
   return status;
 }
