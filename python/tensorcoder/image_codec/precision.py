@@ -15,7 +15,8 @@ So where the model's own precision is bfloat16 and the CPU lacks those
 instructions, the codec computes in float32 (:func:`coding_precision`).
 This changes no byte's meaning: a file compressed in one precision decodes
 in the other, to pixels that differ by a rounding step of the transforms
-(0.34 of a level on average on the golden files, PSNR within 0.02 dB).
+(0.34–0.37 of a level on average on the golden files, PSNR within 0.02
+dB).
 ``--precision`` (``precision=`` in ``tensorcoder.image_codec.codec``)
 overrides the choice.
 
