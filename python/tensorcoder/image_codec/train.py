@@ -407,7 +407,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> str:
         + f"; {replicas} replica(s)"
         + ("" if chief else " (not the chief: writes nothing)"))
     if (config.precision == _precision.BFLOAT16 and
-        not _precision.native_bfloat16()):
+        not _precision.native_bfloat16() and
+        not any("GPU" in device
+                for device in strategy.extended.worker_devices)):
       log("this CPU has no bfloat16 instructions (AVX512-BF16 or AMX) or "
           "oneDNN is off: its bfloat16 convolutions are several times "
           "slower than float32 ones (--precision float32 is faster here)")
