@@ -33,6 +33,7 @@ import tensorflow as tf
 
 from tensorcoder.layers import fixed_attributes
 from tensorcoder.layers import parameters
+from tensorcoder.layers import polyphase
 from tensorcoder.ops import padding_ops
 
 __all__ = ["SignalConv1D", "SignalConv2D", "SignalConv3D"]
@@ -103,7 +104,14 @@ class _SignalConv(fixed_attributes.FixedOnceBuilt, keras.layers.Layer):
     legacy: tensorcoder 1's layer (2-D only; see the module docstring).
 
   Attributes are those of TFC: the arguments above (fixed once built), and
-  ``kernel`` and ``bias``, the current values as tensors.
+  ``kernel`` and ``bias``, the current values as tensors. Besides them,
+  ``upsample_by_phases`` (default False; not saved in the configuration):
+  a legacy 2-D upsampling layer with "same" padding, called in float32 and
+  not in training, computes per output phase
+  (``polyphase.conv2d_transpose_same``), 1.4 to 1.9 times faster on CPUs
+  than ``conv2d_transpose``, the same values up to float rounding. Left
+  False where the float sums must not change, such as a hyper-synthesis
+  whose outputs choose range-coding tables.
   """
 
   _rank = 0
@@ -120,6 +128,7 @@ class _SignalConv(fixed_attributes.FixedOnceBuilt, keras.layers.Layer):
                bias_regularizer=None, legacy: bool = False, **kwargs):
     super().__init__(**kwargs)
     self._legacy = bool(legacy)
+    self.upsample_by_phases = False
     if self._legacy and self._rank != 2:
       raise ValueError("legacy=True exists for SignalConv2D only")
     self.input_spec = keras.layers.InputSpec(ndim=self._rank + 2)
@@ -550,14 +559,14 @@ class _SignalConv(fixed_attributes.FixedOnceBuilt, keras.layers.Layer):
     slices.append(slice(None))
     return full[tuple(slices)]
 
-  def call(self, inputs):
+  def call(self, inputs, training=None):
     x = tf.convert_to_tensor(inputs)
     if x.shape.rank != self._rank + 2:
       raise ValueError(
           f"{type(self).__name__} needs inputs of rank {self._rank + 2}, got "
           f"shape {x.shape}")
     if self._legacy:
-      return self._legacy_call(x)
+      return self._legacy_call(x, training)
     self._check_implemented()
     kernel = self.kernel
     if self.kernel_regularizer is not None:
@@ -645,10 +654,12 @@ class _SignalConv(fixed_attributes.FixedOnceBuilt, keras.layers.Layer):
       kernel = kernel[::-1, ::-1]
     return kernel
 
-  def legacy_filter(self, x: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
+  def legacy_filter(self, x: tf.Tensor, kernel: tf.Tensor,
+                    by_phases: bool = False) -> tf.Tensor:
     """A legacy layer's filtering of ``x`` with ``kernel`` (as
     ``_legacy_kernel`` gives it, in ``x``'s dtype): no bias, no
-    activation."""
+    activation. ``by_phases``: a float32 upsampling with "same" padding
+    computes per output phase (``upsample_by_phases``)."""
     if max(self.strides_up) > 1:
       shape = tf.shape(x)
       (sh, sw) = self.strides_up
@@ -658,6 +669,10 @@ class _SignalConv(fixed_attributes.FixedOnceBuilt, keras.layers.Layer):
         out_w = (shape[2] - 1) * sw + kw
         padding = "VALID"
       else:
+        if (by_phases and x.dtype == tf.float32 and
+            polyphase.worthwhile(self.kernel_support, self.strides_up,
+                                 self.filters)):
+          return polyphase.conv2d_transpose_same(x, kernel, self.strides_up)
         out_h, out_w = shape[1] * sh, shape[2] * sw
         padding = "SAME"
       return tf.nn.conv2d_transpose(
@@ -671,9 +686,12 @@ class _SignalConv(fixed_attributes.FixedOnceBuilt, keras.layers.Layer):
     return tf.nn.conv2d(x, kernel, strides=(1,) + self.strides_down + (1,),
                         padding="VALID")
 
-  def _legacy_call(self, x):
+  def _legacy_call(self, x, training=None):
     kernel = tf.cast(self._legacy_kernel(), x.dtype)
-    y = self.legacy_filter(x, kernel)
+    # By phases for inference only: in training the phases' gradients made
+    # a float32 step of the codec 3-6 % slower on CPUs.
+    y = self.legacy_filter(
+        x, kernel, by_phases=self.upsample_by_phases and not training)
     if self.use_bias:
       y = tf.nn.bias_add(y, tf.cast(self._bias_parameter, y.dtype))
     if self.activation is not None:

@@ -72,10 +72,19 @@ def _synthesis(filters: int, name: str,
       f, 5, corr=False, strides_up=2, padding="same_zeros", use_bias=True,
       activation=act, legacy=True, dtype=dtype)
   gdn = lambda: GDN(inverse=True, legacy=True, dtype=dtype)
-  return keras.Sequential(
+  synthesis = keras.Sequential(
       [conv(filters, gdn())] +
       [ResidualBlock(filters, dtype=dtype) for _ in range(blocks)] +
       [conv(filters, gdn()), conv(filters, gdn()), conv(3, None)], name=name)
+  # Faster in float32 on CPUs out of training (0.49 s to 0.39 s for a
+  # 768x512 image on 2 AVX2 cores), for the same values up to rounding; the
+  # pixels are not part of the format. The hyper-synthesis keeps
+  # conv2d_transpose: in float32 coding parameters its sums choose the
+  # tables. Callers pass ``training`` to the synthesis.
+  for layer in synthesis.layers:
+    if isinstance(layer, SignalConv2D):
+      layer.upsample_by_phases = True
+  return synthesis
 
 
 def _policy_name(dtype: Optional[str]) -> Optional[str]:
@@ -565,7 +574,8 @@ class HyperpriorCodec(_Codec):
     z_tilde, z_bits = self.z_model(z, training=training)
     loc, index = self._context_parameters(y, *self._hyper(z_tilde))
     y_tilde, y_bits = self.y_model(y, index, loc=loc, training=training)
-    x_hat = self.synthesis(self._synthesis_input(y, y_tilde, loc, training))
+    x_hat = self.synthesis(self._synthesis_input(y, y_tilde, loc, training),
+                           training=training)
     return x_hat, tf.reduce_sum(y_bits) + tf.reduce_sum(z_bits)
 
   def _synthesis_input(self, y, y_tilde, loc, training: bool) -> tf.Tensor:
@@ -794,7 +804,8 @@ class FactorizedPriorCodec(_Codec):
   def _forward(self, x: tf.Tensor, training: bool):
     y_tilde, bits = self.y_model(tf.cast(self.analysis(x), tf.float32),
                                  training=training)
-    return self.synthesis(y_tilde), tf.reduce_sum(bits)
+    return (self.synthesis(y_tilde, training=training),
+            tf.reduce_sum(bits))
 
   def call(self, images, training=False):
     x_hat = self._forward(self._to_float(images), training)[0]

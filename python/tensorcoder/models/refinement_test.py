@@ -111,8 +111,15 @@ def crop():
   return images.load("skimage:coffee.png")[100:228, 200:392]
 
 
-@pytest.mark.parametrize("quality", [2, 7])
-def test_refinement_lowers_the_cost_of_the_bytes(crop, quality):
+# The search's gain moves with the float rounding of its gradients (the
+# CPU, the precision, the order of the sums). ladder-v11 in float32 on an
+# AVX2 CPU (2026-12-08), the synthesis's upsampling computed by phases or
+# by conv2d_transpose: at level 2 this crop's cost fell by 3.1 and 2.4 %
+# after 100 steps, by 0.9 to 3.5 % after 80 to 120 (on two other crops,
+# -0.3 to 2.8 %); at level 7 by 7.1 and 6.7 %. In bfloat16, ladder-v6 at
+# level 2: 4.3 %. So each level's bound leaves room for that spread.
+@pytest.mark.parametrize("quality,bound", [(2, 0.985), (7, 0.96)])
+def test_refinement_lowers_the_cost_of_the_bytes(crop, quality, bound):
   """On the embedded model, refined latents code into files that the usual
   decoder reads, at a lower rate-distortion cost than the analysis
   transform's; the search is deterministic."""
@@ -125,7 +132,7 @@ def test_refinement_lowers_the_cost_of_the_bytes(crop, quality):
   refined = codec.compress_array(crop, quality=quality, refine=100)
   assert refined != plain
   assert codec.compress_array(crop, quality=quality, refine=100) == refined
-  assert _cost(crop, refined, lmbda) < 0.97 * _cost(crop, plain, lmbda)
+  assert _cost(crop, refined, lmbda) < bound * _cost(crop, plain, lmbda)
 
 
 def test_refine_steps_must_be_a_count(crop):

@@ -196,17 +196,19 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
                               for w in self.modulation_weights])
 
   @staticmethod
-  def _modulated(transform, inputs: tf.Tensor, modulation) -> tf.Tensor:
+  def _modulated(transform, inputs: tf.Tensor, modulation,
+                 training=None) -> tf.Tensor:
     """``transform`` (a main transform) of ``inputs``, its first hidden
-    layers' outputs scaled and shifted by ``modulation`` (None: plain)."""
+    layers' outputs scaled and shifted by ``modulation`` (None: plain);
+    ``training`` as Keras layers take it."""
     if modulation is None:
-      return transform(inputs)
+      return transform(inputs, training=training)
     outputs = inputs
     # The modulated layers are the first convolution-and-(I)GDN layers;
     # residual blocks between them are not counted.
     hidden = 0
     for layer in transform.layers:
-      outputs = layer(outputs)
+      outputs = layer(outputs, training=training)
       if isinstance(layer, ResidualBlock):
         continue
       if hidden < len(modulation):
@@ -268,8 +270,8 @@ class VariableRateHyperpriorCodec(HyperpriorCodec):
     loc, index = self._context_parameters(y, *self._hyper(z_tilde))
     y_tilde, y_bits = self.y_model(y, index, loc=loc, training=training)
     y_hat = self._synthesis_input(y, y_tilde, loc, training)
-    return (self._modulated(self.synthesis, y_hat * inverse, modulations[1]),
-            y_bits + z_bits)
+    return (self._modulated(self.synthesis, y_hat * inverse, modulations[1],
+                            training), y_bits + z_bits)
 
   def training_levels(self, batch_size) -> tf.Tensor:
     """The levels [B] of this replica's patches at the current step:
