@@ -9,7 +9,9 @@ oneDNN emulate them. Measured on 2026-12-08 for the default model (768x512
 image, 2 cores, bench/RESULTS.md): decoding took 4.3 s in bfloat16 against
 0.47 s in float32 with the generic kernels (what TensorFlow uses on an
 AVX2 CPU), and 0.75 s against 0.32 s with oneDNN held to AVX-512 without
-BF16.
+BF16; later that day on an AVX2 CPU itself (AMD EPYC without AVX-512),
+5.5 s against 0.48 s (0.57–0.59 s before the synthesis upsampled by
+phases, layers/polyphase.py).
 
 So where the model's own precision is bfloat16 and the CPU lacks those
 instructions, the codec computes in float32 (:func:`coding_precision`).
