@@ -36,7 +36,7 @@ __all__ = ["conv2d_transpose_same", "worthwhile"]
 MIN_FILTERS = 16
 
 
-def _phase_taps(size: int, stride: int) -> list[list[int]]:
+def _phase_taps(size: int, stride: int) -> list[tuple[int, list[int]]]:
   """Per output phase ``a`` of one dimension, the kernel taps it uses, in
   the order of the input samples a correlation visits them (from the
   furthest before ``m`` to the furthest after), and the input offset of
